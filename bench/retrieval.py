@@ -1,0 +1,104 @@
+"""Retrieval benchmark: quality (recall@3, MRR per language) and speed, hash vs e5, side by side.
+
+Run: python bench/retrieval.py [--backends hash e5]
+Reads the labelled queries from bench/labels/retrieval.jsonl and the review texts from
+../shared/datasets/negative-reviews/dev/ (never copied into the repo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from knowledge.cards import load_cards  # noqa: E402
+from knowledge.embeddings import make_embedder  # noqa: E402
+from knowledge.evaluation import evaluate, labelled_queries  # noqa: E402
+from knowledge.index import KnowledgeIndex  # noqa: E402
+from knowledge.retrieval import KnowledgeBase  # noqa: E402
+
+DEV = REPO.parent / "shared" / "datasets" / "negative-reviews" / "dev"
+LANGUAGES = ("en", "el", "ru", "pl")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def bench_backend(backend: str, queries: list, all_texts: list[str], workdir: Path) -> dict:
+    knowledge = KnowledgeBase(
+        KnowledgeIndex(workdir / backend, make_embedder(backend)),  # type: ignore[arg-type]
+        load_cards(),
+    )
+    started = time.perf_counter()
+    knowledge.ensure_cards()  # from empty, including the model's first load
+    build_seconds = time.perf_counter() - started
+    scores = evaluate(knowledge, queries)
+    for text in all_texts[:20]:  # warm-up
+        knowledge.retrieve_cards(text)
+    timings = []
+    for text in all_texts:
+        started = time.perf_counter()
+        knowledge.retrieve_cards(text)
+        timings.append((time.perf_counter() - started) * 1000)
+    return {
+        "build_seconds": build_seconds,
+        "scores": scores,
+        "median_ms": statistics.median(timings),
+        "p99_ms": percentile(timings, 0.99),
+        "retrievals": len(timings),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backends", nargs="+", default=["hash", "e5"])
+    args = parser.parse_args()
+    reviews = {row["id"]: row for path in DEV.glob("*.jsonl") for row in read_jsonl(path)}
+    queries = labelled_queries(read_jsonl(REPO / "bench" / "labels" / "retrieval.jsonl"), reviews)
+    all_texts = [row["text"] for row in reviews.values()]
+    with tempfile.TemporaryDirectory() as workdir:
+        results = {
+            backend: bench_backend(backend, queries, all_texts, Path(workdir))
+            for backend in args.backends
+        }
+
+    print(f"Retrieval quality on {len(queries)} labelled dev reviews (recall@3 / MRR)")
+    header = "| language | queries | " + " | ".join(
+        f"{b} recall@3 | {b} MRR" for b in args.backends
+    )
+    print(header + " |")
+    print("|---" * (2 + 2 * len(args.backends)) + "|")
+    for language in (*LANGUAGES, "all"):
+        cells = []
+        for backend in args.backends:
+            score = results[backend]["scores"][language]
+            cells += [f"{score.recall_at_3:.2f}", f"{score.mrr:.2f}"]
+        count = results[args.backends[0]]["scores"][language].queries
+        print(f"| {language} | {count} | " + " | ".join(cells) + " |")
+    print()
+    print("Speed (2-core machine; one retrieval = embed the review + query chroma + rank cards)")
+    print("| backend | index build from empty (s) | retrieval median (ms) | p99 (ms) | runs |")
+    print("|---|---|---|---|---|")
+    for backend in args.backends:
+        r = results[backend]
+        print(
+            f"| {backend} | {r['build_seconds']:.2f} | {r['median_ms']:.2f} | "
+            f"{r['p99_ms']:.2f} | {r['retrievals']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

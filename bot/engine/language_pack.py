@@ -1,0 +1,80 @@
+"""Per-language content (phrasing, lexicon, tone) loaded from knowledge/ and compiled once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.engine.matching import PhraseMatcher
+from knowledge.cards import ASPECTS, FLAGS
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
+TONE_KINDS = (
+    "blame",
+    "argue",
+    "sarcasm",
+    "corporate",
+    "review_incentive",
+    "review_words",
+    "reward_words",
+    "apology",
+    "solution",
+)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text("utf-8")) or {}
+
+
+@dataclass
+class LanguagePack:
+    """Everything the offline engine needs to read and write one language."""
+
+    language: str
+    phrasing: dict[str, Any]
+    lexicon: dict[str, Any]
+    tone: dict[str, Any]
+    _matchers: dict[str, PhraseMatcher] = field(default_factory=dict, repr=False)
+
+    def matcher(self, group: str, name: str) -> PhraseMatcher:
+        """Compiled matcher for e.g. ('aspects', 'late_delivery') or ('tone', 'blame')."""
+        key = f"{group}:{name}"
+        if key not in self._matchers:
+            source = self.tone if group == "tone" else self.lexicon.get(group, {})
+            self._matchers[key] = PhraseMatcher(source.get(name, []) or [])
+        return self._matchers[key]
+
+    def aspect_matchers(self) -> dict[str, PhraseMatcher]:
+        return {aspect: self.matcher("aspects", aspect) for aspect in ASPECTS if aspect != "other"}
+
+    def flag_matchers(self) -> dict[str, PhraseMatcher]:
+        return {flag: self.matcher("flags", flag) for flag in FLAGS if flag != "personal_data"}
+
+    @cached_property
+    def personal_data_words(self) -> dict[str, list[str]]:
+        words = self.lexicon.get("personal_data", {})
+        return {"order": words.get("order_words", []), "address": words.get("address_words", [])}
+
+
+class LanguagePacks:
+    """The four packs, read lazily: a check in Greek never parses the Polish files."""
+
+    def __init__(self, directory: Path = KNOWLEDGE_DIR) -> None:
+        self.directory = directory
+        self._packs: dict[str, LanguagePack] = {}
+        self.finding_kinds: dict[str, dict[str, str]] = _read(directory / "tone" / "kinds.yaml")
+
+    def __getitem__(self, language: str) -> LanguagePack:
+        language = language if language in {"en", "el", "ru", "pl"} else "en"
+        if language not in self._packs:
+            self._packs[language] = LanguagePack(
+                language=language,
+                phrasing=_read(self.directory / "phrasing" / f"{language}.yaml"),
+                lexicon=_read(self.directory / "lexicon" / f"{language}.yaml"),
+                tone=_read(self.directory / "tone" / f"{language}.yaml"),
+            )
+        return self._packs[language]

@@ -1,0 +1,136 @@
+"""The coaching engine: understand -> retrieve -> compose -> guard, and the tone check.
+
+Plain async Python: no aiogram, no environment. Both faces (CLI, Telegram) call these methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import TYPE_CHECKING
+
+from bot.engine.advise import Advisor
+from bot.engine.compose import MAX_WORDS, Chooser, compose, signature, word_count
+from bot.engine.models import Draft, SellerProfile, ToneReport, ToneSummary
+from bot.engine.tone import check_reply, find_problems
+from bot.engine.understand import understand
+from bot.errors import CoachError, InputError
+from knowledge.language import detect_language
+
+if TYPE_CHECKING:
+    from bot.engine.language_pack import LanguagePacks
+    from bot.engine.models import Review
+    from knowledge.cards import Card
+    from knowledge.retrieval import KnowledgeBase
+
+RETRIEVED_CARDS = 4
+# Fresh compositions tried when the guard rejects one; the phrasing data is tested to pass, so
+# this only matters for a seller's unusual sign-off or shop name.
+GUARD_ATTEMPTS = 6
+_SENTENCE = re.compile(r"[^.!?…\n]+[.!?…]*")
+
+
+class DraftRejectedError(CoachError):
+    """No composition passed the tone check; never shown to the seller as a draft."""
+
+
+class CoachEngine:
+    def __init__(self, knowledge: KnowledgeBase, packs: LanguagePacks) -> None:
+        self.knowledge = knowledge
+        self.packs = packs
+        self.advisor = Advisor(knowledge.cards)
+
+    async def retrieve(self, review: Review) -> list[Card]:
+        # Embedding and the chroma query are blocking calls; keep the event loop free for others.
+        scored = await asyncio.to_thread(
+            self.knowledge.retrieve_cards, review.text, RETRIEVED_CARDS
+        )
+        return [item.card for item in scored]
+
+    async def draft(
+        self,
+        text: str,
+        profile: SellerProfile | None = None,
+        variant: int = 0,
+        prior_replies: int = 0,
+    ) -> Draft:
+        profile = profile or SellerProfile()
+        review = understand(text, self.packs)
+        cards = await self.retrieve(review)
+        take_private, channel = self.advisor.take_private(review, profile, prior_replies)
+        pack = self.packs[review.reply_language]
+        for attempt in range(GUARD_ATTEMPTS):
+            composition = compose(review, profile, pack, channel, variant=variant, attempt=attempt)
+            findings = check_reply(
+                composition.public_reply, review.reply_language, self.packs, review.personal_data
+            )
+            if not findings:
+                break
+        else:
+            raise DraftRejectedError(
+                "no draft passed the tone check for this review; try another --variant"
+            )
+        coaching = self.advisor.coaching(review, cards)
+        return Draft(
+            language=review.language,
+            aspects=review.aspects,
+            flags=review.flags,
+            public_reply=composition.public_reply,
+            private_message=composition.private_message,
+            take_private=take_private,
+            coaching=coaching,
+            sources=self.advisor.sources(coaching, cards),
+            engine="offline",
+            tone=ToneSummary(verdict="ok", findings=[]),
+        )
+
+    async def check(self, reply: str, review_text: str | None = None) -> ToneReport:
+        reply = reply.strip()
+        if not reply:
+            raise InputError("the reply to check is empty; paste the reply you plan to post")
+        language = detect_language(reply)
+        review = understand(review_text, self.packs) if review_text else None
+        personal = review.personal_data if review else []
+        findings = check_reply(reply, language, self.packs, personal)
+        rewrite = None
+        if review is not None and findings:
+            rewrite = self._rewrite(reply, review)
+        return ToneReport(
+            language=language,
+            verdict="revise" if findings else "ok",
+            findings=findings,
+            rewrite=rewrite,
+        )
+
+    def _rewrite(self, reply: str, review: Review) -> str:
+        """The seller's clean sentences (their facts) in a reply that has every part it needs."""
+        language = review.reply_language
+        pack = self.packs[language]
+        public = pack.phrasing["public"]
+        aspect = review.aspects[0]
+        kept = [
+            sentence.strip()
+            for sentence in _SENTENCE.findall(reply)
+            if word_count(sentence) >= 4
+            and not find_problems(sentence, pack, review.personal_data).keys()
+            - {"no_apology", "no_solution"}
+        ]
+        for attempt in range(GUARD_ATTEMPTS):
+            chooser = Chooser(review.text, reply, attempt)
+            facts = kept[: max(0, 2 - attempt // 2)]
+            parts = [
+                chooser.pick("opening", public["openings"][aspect]),
+                chooser.pick("apology", public["apologies"]),
+                *facts,
+                chooser.pick("next_step", public["next_steps"][aspect]),
+                chooser.pick("invitation", public["invitations"]["message"]),
+            ]
+            closing = chooser.pick("signoff", public["signoffs"]).format(
+                signature=signature(pack, SellerProfile())
+            )
+            candidate = " ".join(parts) + "\n" + closing
+            if word_count(candidate) <= MAX_WORDS and not check_reply(
+                candidate, language, self.packs, review.personal_data
+            ):
+                return candidate
+        return candidate

@@ -1,0 +1,118 @@
+"""The tone checker: what in a public reply would hurt the seller, why, and what to say instead."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import TYPE_CHECKING
+
+from bot.engine.models import Finding, FindingKind
+from bot.engine.personal_data import find_personal_data, leaked
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from bot.engine.language_pack import LanguagePack, LanguagePacks
+    from bot.engine.matching import Match
+
+_SENTENCE = re.compile(r"[^.!?…;\n]+[.!?…;]*", re.UNICODE)
+_LONG_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
+# Capitalised abbreviations are not shouting.
+_ACRONYMS = frozenset(
+    {"USPS", "UPS", "DHL", "FEDEX", "HTTP", "HTTPS", "HTML", "ASAP", "USB", "EMS"}
+)
+_PHRASE_KINDS: tuple[FindingKind, ...] = ("blame", "argue", "sarcasm", "corporate")
+
+
+def _sentence_at(text: str, position: int) -> str:
+    for sentence in _SENTENCE.finditer(text):
+        if sentence.start() <= position < sentence.end():
+            return sentence.group(0).strip()
+    return text.strip()
+
+
+def _pick(options: Sequence[str], seed: str) -> str:
+    if not options:
+        return ""
+    digest = hashlib.sha256(seed.encode("utf-8")).digest()
+    return options[int.from_bytes(digest[:4], "big") % len(options)]
+
+
+def _outside(matches: Sequence[Match], spans: Sequence[Match]) -> list[Match]:
+    return [m for m in matches if not any(s.start <= m.start < s.end for s in spans)]
+
+
+def _shouting(reply: str) -> str | None:
+    caps = [word for word in _LONG_WORD.findall(reply) if word.isupper() and word not in _ACRONYMS]
+    if len(caps) >= 2:
+        return _sentence_at(reply, reply.find(caps[0]))
+    bangs = re.search(r"!{2,}", reply)
+    if bangs or reply.count("!") >= 3:
+        return _sentence_at(reply, bangs.start() if bangs else reply.find("!"))
+    return None
+
+
+def _review_incentive(reply: str, pack: LanguagePack) -> str | None:
+    direct = pack.matcher("tone", "review_incentive").find(reply)
+    if direct:
+        return _sentence_at(reply, direct[0].start)
+    for sentence in _SENTENCE.finditer(reply):
+        text = sentence.group(0)
+        if pack.matcher("tone", "review_words").matches(text) and pack.matcher(
+            "tone", "reward_words"
+        ).matches(text):
+            return text.strip()
+    return None
+
+
+def _private_details(reply: str, pack: LanguagePack, review_data: Sequence[str]) -> str | None:
+    words = pack.personal_data_words
+    in_reply = find_personal_data(reply, words["order"], words["address"])
+    repeated = leaked(reply, review_data)
+    snippet = (in_reply or repeated or [None])[0]
+    return _sentence_at(reply, reply.find(snippet)) if snippet and snippet in reply else snippet
+
+
+def find_problems(
+    reply: str, pack: LanguagePack, review_data: Sequence[str] = ()
+) -> dict[FindingKind, str]:
+    """kind -> the excerpt of the reply that shows it (the first one found)."""
+    problems: dict[FindingKind, str] = {}
+    sarcasm = pack.matcher("tone", "sarcasm").find(reply)
+    for kind in _PHRASE_KINDS:
+        matches = sarcasm if kind == "sarcasm" else pack.matcher("tone", kind).find(reply)
+        if matches:
+            problems[kind] = _sentence_at(reply, matches[0].start)
+    # "Sorry you feel that way" is not an apology: apology words inside sarcasm do not count.
+    if not _outside(pack.matcher("tone", "apology").find(reply), sarcasm):
+        problems["no_apology"] = reply.strip().split("\n")[0][:160]
+    if not pack.matcher("tone", "solution").matches(reply):
+        problems["no_solution"] = reply.strip().split("\n")[-1][-160:]
+    if excerpt := _private_details(reply, pack, review_data):
+        problems["private_details"] = excerpt
+    if excerpt := _review_incentive(reply, pack):
+        problems["review_incentive"] = excerpt
+    if excerpt := _shouting(reply):
+        problems["shouting"] = excerpt
+    return problems
+
+
+def check_reply(
+    reply: str, language: str, packs: LanguagePacks, review_data: Sequence[str] = ()
+) -> list[Finding]:
+    """Findings for a public reply, each with why it hurts and a better way to say it."""
+    pack = packs[language]
+    findings = []
+    for kind, excerpt in find_problems(reply, pack, review_data).items():
+        explanation = packs.finding_kinds[kind]
+        suggestions = pack.tone.get("suggestions", {}).get(kind, [])
+        findings.append(
+            Finding(
+                kind=kind,
+                excerpt=excerpt,
+                why=explanation["why"],
+                suggestion=_pick(suggestions, f"{kind}\x00{reply}"),
+                card=explanation["card"],
+            )
+        )
+    return findings

@@ -1,0 +1,50 @@
+"""Understanding a review: its language, what went wrong (aspects), what makes it risky (flags)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.engine.models import MAX_REVIEW_CHARS, Review
+from bot.engine.personal_data import find_personal_data
+from bot.errors import InputError
+from knowledge.cards import ASPECTS
+from knowledge.language import detect_language
+
+if TYPE_CHECKING:
+    from bot.engine.language_pack import LanguagePacks
+
+
+def validate_review_text(text: str) -> str:
+    """The review's text, or a clear error when there is nothing (or far too much) to work with."""
+    stripped = text.strip()
+    if not stripped:
+        raise InputError("the review is empty; paste the customer's review text")
+    if len(stripped) > MAX_REVIEW_CHARS:
+        raise InputError(
+            f"the review is {len(stripped):,} characters long; the limit is {MAX_REVIEW_CHARS:,}. "
+            "Paste the part that says what went wrong."
+        )
+    return stripped
+
+
+def understand(text: str, packs: LanguagePacks) -> Review:
+    text = validate_review_text(text)
+    language = detect_language(text)
+    pack = packs[language]
+    counts = {aspect: len(matcher.find(text)) for aspect, matcher in pack.aspect_matchers().items()}
+    # Most mentioned first; ties keep the vocabulary's order, which puts concrete, actionable
+    # problems (delivery, damage) ahead of broad ones (quality, service).
+    aspects = [aspect for aspect in ASPECTS if counts.get(aspect)]
+    aspects.sort(key=lambda aspect: -counts[aspect])
+    flags = [flag for flag, matcher in pack.flag_matchers().items() if matcher.matches(text)]
+    words = pack.personal_data_words
+    personal_data = find_personal_data(text, words["order"], words["address"])
+    if personal_data:
+        flags.append("personal_data")
+    return Review(
+        text=text,
+        language=language,
+        aspects=aspects or ["other"],
+        flags=flags,  # type: ignore[arg-type]
+        personal_data=personal_data,
+    )

@@ -1,0 +1,13 @@
+"""Errors of the application layer; like the knowledge layer's, each message is for the seller."""
+
+
+class CoachError(Exception):
+    """Base of the application's seller-facing errors."""
+
+
+class ConfigError(CoachError):
+    """A setting is missing or has a value we cannot use."""
+
+
+class InputError(CoachError):
+    """Text or a file given on the command line cannot be used."""

@@ -1,0 +1,32 @@
+"""Builds the long-lived objects from settings, once, for whichever face is running."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from knowledge.retrieval import KnowledgeBase
+
+
+def build_knowledge_base(settings: Settings) -> KnowledgeBase:
+    """The card index under the data directory, with the configured embedding backend."""
+    from knowledge.cards import load_cards  # noqa: PLC0415 - keeps `--help` instant
+    from knowledge.embeddings import make_embedder  # noqa: PLC0415
+    from knowledge.index import KnowledgeIndex  # noqa: PLC0415 - imports chromadb (~1 s)
+    from knowledge.retrieval import KnowledgeBase  # noqa: PLC0415
+
+    backend = settings.coach.embeddings
+    api_key = settings.llm.api_key
+    if backend == "openai" and api_key is None and settings.llm.base_url is None:
+        raise ConfigError("COACH_EMBEDDINGS=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL)")
+    embedder = make_embedder(
+        backend,
+        openai_api_key=api_key.get_secret_value() if api_key else None,
+        openai_base_url=settings.llm.base_url,
+        openai_model=settings.llm.embedding_model,
+    )
+    index = KnowledgeIndex(settings.coach.data_dir / "index", embedder)
+    return KnowledgeBase(index, load_cards())

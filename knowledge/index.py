@@ -1,0 +1,292 @@
+"""The persistent knowledge index: chroma under the data directory, seen through langchain.
+
+Cards and ingested files share one collection per embedding backend, told apart by the ``kind``
+metadata. Every write goes through :meth:`KnowledgeIndex.sync`, which compares fingerprints, so
+re-indexing unchanged sources costs one metadata read and no embedding.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chromadb import PersistentClient
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
+from chromadb.utils.embedding_functions import register_embedding_function
+from langchain_chroma import Chroma
+from langchain_core.embeddings import Embeddings as LangchainEmbeddings
+
+from knowledge.embeddings import make_embedder
+from knowledge.errors import IndexUnavailableError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from langchain_core.documents import Document
+
+    from knowledge.embeddings import TextEmbedder
+    from knowledge.ingest import SourceDocument
+
+# Written next to chroma's files: which files were ingested, so `kb rebuild` can index them again.
+MANIFEST_NAME = "ingested-sources.json"
+
+
+@register_embedding_function
+class CoachEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Our embedders as a chroma embedding function.
+
+    Registered by name, with a config chroma persists beside the collection: a new process that
+    opens the index gets the same embedder back instead of chroma's default, which would try to
+    download a model.
+    """
+
+    def __init__(self, embedder: TextEmbedder) -> None:
+        self.embedder = embedder
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return self.embedder.embed_passages(list(input))  # type: ignore[return-value]
+
+    def embed_query(self, input: Documents) -> Embeddings:
+        return [self.embedder.embed_query(text) for text in input]  # type: ignore[misc]
+
+    @staticmethod
+    def name() -> str:
+        return "complaint-coach"
+
+    def get_config(self) -> dict[str, Any]:
+        return self.embedder.config()
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> CoachEmbeddingFunction:
+        options = {key: value for key, value in config.items() if key != "backend"}
+        if config["backend"] == "hash":
+            return CoachEmbeddingFunction(
+                make_embedder("hash", hash_dimension=options["dimension"])
+            )
+        if config["backend"] == "openai":
+            import os  # noqa: PLC0415 - chroma's own OpenAI function also reads the key here
+
+            return CoachEmbeddingFunction(
+                make_embedder(
+                    "openai",
+                    openai_api_key=os.environ.get("OPENAI_API_KEY"),
+                    openai_base_url=options.get("base_url"),
+                    openai_model=options["model"],
+                )
+            )
+        return CoachEmbeddingFunction(make_embedder(config["backend"]))
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"
+
+
+class LangchainEmbedderAdapter(LangchainEmbeddings):
+    """The same embedders as a langchain ``Embeddings``, for the langchain-chroma vector store."""
+
+    def __init__(self, embedder: TextEmbedder) -> None:
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.embed_passages(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed_query(text)
+
+
+@dataclass
+class SyncReport:
+    """Counts of chunks: new or replaced ones added, untouched ones, and deleted ones."""
+
+    added: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"added": self.added, "unchanged": self.unchanged, "removed": self.removed}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One chunk found for a query, with its cosine similarity (1 is identical)."""
+
+    text: str
+    metadata: dict[str, Any]
+    score: float
+
+
+@contextmanager
+def _index_errors(directory: Path) -> Iterator[None]:
+    """Turn the storage layer's many failure types into one sentence for the seller."""
+    try:
+        yield
+    except (ChromaError, sqlite3.Error, OSError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise IndexUnavailableError(
+            f"the knowledge index in {directory} cannot be used ({reason}); "
+            "if it is damaged, run `complaint-coach kb rebuild`"
+        ) from error
+
+
+class KnowledgeIndex:
+    """Chroma persistent storage for one embedding backend, exposed as a langchain vector store."""
+
+    def __init__(self, directory: Path, embedder: TextEmbedder) -> None:
+        self.directory = directory
+        self.embedder = embedder
+        self.collection_name = f"knowledge-{embedder.backend}"
+        self._client: ClientAPI | None = None
+        self._store: Chroma | None = None
+
+    # -- opening ---------------------------------------------------------------------------------
+    def _open(self) -> Chroma:
+        if self._store is not None:
+            return self._store
+        with _index_errors(self.directory):
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._client = PersistentClient(
+                path=str(self.directory),
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
+            )
+            self._client.get_or_create_collection(
+                self.collection_name,
+                embedding_function=CoachEmbeddingFunction(self.embedder),  # type: ignore[arg-type]
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+            self._store = Chroma(
+                client=self._client,
+                collection_name=self.collection_name,
+                embedding_function=LangchainEmbedderAdapter(self.embedder),
+                create_collection_if_not_exists=False,
+            )
+        return self._store
+
+    @property
+    def vectorstore(self) -> Chroma:
+        """The langchain view of the index, e.g. for ``as_retriever()`` in an LLM chain."""
+        return self._open()
+
+    @property
+    def collection(self) -> Collection:
+        return self._open()._collection
+
+    # -- writing ---------------------------------------------------------------------------------
+    def fingerprints(self, kind: str) -> dict[str, str]:
+        """source key -> fingerprint of everything of one kind already indexed."""
+        with _index_errors(self.directory):
+            stored = self.collection.get(where={"kind": kind}, include=["metadatas"])
+        return {
+            str(meta["source_key"]): str(meta["fingerprint"])
+            for meta in stored["metadatas"] or []
+            if meta
+        }
+
+    def sync(
+        self,
+        documents: Sequence[SourceDocument],
+        *,
+        kind: str,
+        prune: Sequence[str] | None = None,
+    ) -> SyncReport:
+        """Add new sources, replace changed ones, keep unchanged ones.
+
+        ``prune`` names key prefixes this call is authoritative for: indexed sources of ``kind``
+        under one of them that are not in ``documents`` any more are removed.
+        """
+        report = SyncReport()
+        known = self.fingerprints(kind)
+        stale = [
+            doc.key for doc in documents if doc.key in known and known[doc.key] != doc.fingerprint
+        ]
+        wanted = {doc.key for doc in documents}
+        gone = [
+            key
+            for key in known
+            if key not in wanted and any(key.startswith(prefix) for prefix in prune or ())
+        ]
+        fresh = [doc for doc in documents if known.get(doc.key) != doc.fingerprint]
+        with _index_errors(self.directory):
+            for key in stale + gone:
+                report.removed += self._delete_source(key)
+            chunks = [chunk for doc in fresh for chunk in doc.chunks]
+            if chunks:
+                self.vectorstore.add_texts(
+                    texts=[chunk.text for chunk in chunks],
+                    metadatas=[chunk.metadata for chunk in chunks],
+                    ids=[chunk.id for chunk in chunks],
+                )
+        report.added = len(chunks)
+        report.unchanged = sum(len(doc.chunks) for doc in documents if doc not in fresh)
+        self._remember_sources(documents, gone)
+        return report
+
+    def _delete_source(self, key: str) -> int:
+        existing = self.collection.get(where={"source_key": key}, include=[])
+        if existing["ids"]:
+            self.collection.delete(ids=existing["ids"])
+        return len(existing["ids"])
+
+    def _remember_sources(self, documents: Sequence[SourceDocument], gone: Sequence[str]) -> None:
+        manifest = self.ingested_paths()
+        manifest.update({doc.key: doc.path for doc in documents if doc.path})
+        for key in gone:
+            manifest.pop(key, None)
+        (self.directory / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1), "utf-8")
+
+    def ingested_paths(self) -> dict[str, str]:
+        path = self.directory / MANIFEST_NAME
+        if not path.exists():
+            return {}
+        try:
+            return json.loads(path.read_text("utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return {}
+
+    # -- reading ---------------------------------------------------------------------------------
+    def count(self, kind: str | None = None) -> int:
+        with _index_errors(self.directory):
+            if kind is None:
+                return self.collection.count()
+            return len(self.collection.get(where={"kind": kind}, include=[])["ids"])
+
+    def query(self, text: str, n: int, kind: str | None = None) -> list[Hit]:
+        """The ``n`` chunks closest to ``text`` (optionally of one kind), best first."""
+        vector = self.embedder.embed_query(text)
+        with _index_errors(self.directory):
+            available = self.collection.count()
+            if available == 0:
+                return []
+            results: list[tuple[Document, float]] = (
+                self.vectorstore.similarity_search_by_vector_with_relevance_scores(
+                    vector, k=min(n, available), filter={"kind": kind} if kind else None
+                )
+            )
+        # In a cosine collection chroma returns the distance 1 - cos; we report the similarity.
+        return [
+            Hit(text=doc.page_content, metadata=dict(doc.metadata), score=1.0 - distance)
+            for doc, distance in results
+        ]
+
+    # -- repair ----------------------------------------------------------------------------------
+    def wipe(self) -> None:
+        """Delete everything on disk; the caller re-indexes. Used by `kb rebuild`."""
+        manifest = self.ingested_paths()
+        self._store = None
+        if self._client is not None:
+            # A corrupt store may refuse even a reset; the directory is removed below anyway.
+            with suppress(ChromaError, sqlite3.Error, OSError):
+                self._client.reset()
+            self._client.clear_system_cache()
+            self._client = None
+        if self.directory.exists():
+            shutil.rmtree(self.directory)
+        self.directory.mkdir(parents=True)
+        (self.directory / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1), "utf-8")

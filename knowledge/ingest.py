@@ -1,0 +1,220 @@
+"""Turning files and cards into chunks the index can store.
+
+A source (a file, or a card) becomes one :class:`SourceDocument`: a stable key, a fingerprint of its
+content and its chunks. The index compares fingerprints to decide what to add, keep or replace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from knowledge.errors import EmptyTextError, SourceNotFoundError, UnreadableFileError
+from knowledge.language import detect_language
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from knowledge.cards import Card
+
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
+# Bump when chunking changes, so every source is re-chunked once.
+CHUNKER_VERSION = "1"
+CHUNK_SIZE = 800
+CHUNK_OVERLAP = 120
+
+MetadataValue = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    text: str
+    metadata: dict[str, MetadataValue]
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    key: str
+    fingerprint: str
+    chunks: list[Chunk]
+    path: str | None = None
+
+
+def _fingerprint(*parts: str) -> str:
+    digest = hashlib.sha256(CHUNKER_VERSION.encode())
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+    return digest.hexdigest()
+
+
+class _HTMLText(HTMLParser):
+    """Visible text and title of an HTML page; script and style contents are dropped."""
+
+    _SKIP = frozenset({"script", "style", "noscript", "template"})
+    _BLOCK = frozenset({"p", "div", "br", "li", "h1", "h2", "h3", "h4", "tr", "section", "article"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self.first_heading = ""
+        self._stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        self._stack.append(tag)
+        if tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._stack:
+            while self._stack and self._stack.pop() != tag:
+                pass
+        if tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if any(tag in self._SKIP for tag in self._stack):
+            return
+        current = self._stack[-1] if self._stack else ""
+        if current == "title":
+            self.title += data.strip()
+            return
+        if current == "h1" and not self.first_heading:
+            self.first_heading = data.strip()
+        self.parts.append(data)
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise UnreadableFileError(f"{path} looks like a binary file, not text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UnreadableFileError(
+            f"{path} is not UTF-8 text (bad byte at position {error.start})"
+        ) from error
+    return text
+
+
+def _title_and_body(path: Path, text: str) -> tuple[str, str]:
+    if path.suffix.lower() in {".html", ".htm"}:
+        parser = _HTMLText()
+        parser.feed(text)
+        parser.close()
+        body = "\n".join(line.strip() for line in "".join(parser.parts).splitlines())
+        title = parser.title or parser.first_heading
+    else:
+        body = text
+        title = ""
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    if not lines:
+        raise EmptyTextError(f"{path} has no text to index")
+    title = title or lines[0].lstrip("#").strip()
+    return title[:120], "\n".join(lines)
+
+
+def _split(body: str) -> list[str]:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: PLC0415
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
+    return splitter.split_text(body)
+
+
+def read_document(path: Path) -> SourceDocument:
+    """A file as chunks with metadata (file name, title, language, position)."""
+    title, body = _title_and_body(path, _read_text(path))
+    resolved = str(path.resolve())
+    key = "file:" + resolved
+    fingerprint = _fingerprint(body)
+    language = detect_language(body)
+    chunks = [
+        Chunk(
+            id=f"{hashlib.sha1(key.encode()).hexdigest()[:16]}-{position}",
+            text=text,
+            metadata={
+                "kind": "document",
+                "source_key": key,
+                "fingerprint": fingerprint,
+                "file_name": path.name,
+                "path": resolved,
+                "title": title,
+                "language": language,
+                "position": position,
+            },
+        )
+        for position, text in enumerate(_split(body))
+    ]
+    return SourceDocument(key=key, fingerprint=fingerprint, chunks=chunks, path=resolved)
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """The supported files named or found under the given paths; a missing path is an error."""
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise SourceNotFoundError(f"{path} does not exist")
+        if path.is_dir():
+            files.extend(
+                sorted(p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED_SUFFIXES)
+            )
+        elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+            files.append(path)
+        else:
+            raise UnreadableFileError(
+                f"{path} is not a .txt, .md or .html file; those are the kinds ingest reads"
+            )
+    return files
+
+
+def card_document(card: Card) -> SourceDocument:
+    """A card as several chunks: its principle (English) and, per language, the customer's cues
+    and the seller's phrasings. Separate chunks let a Polish review meet the Polish cues head-on
+    instead of a blend of four languages."""
+    key = "card:" + card.id
+    fingerprint = _fingerprint(json.dumps(card.model_dump(), sort_keys=True, ensure_ascii=False))
+    parts: list[tuple[str, str, str]] = [
+        (
+            "principle",
+            "en",
+            "\n".join(
+                [
+                    card.title,
+                    card.principle,
+                    *card.applies_to.situations,
+                    *card.do,
+                    *card.dont,
+                    *card.facts,
+                ]
+            ),
+        )
+    ]
+    for language in ("en", "el", "ru", "pl"):
+        parts.append(("cues", language, ", ".join(card.cues.get(language))))
+        parts.append(("phrasings", language, " ".join(card.phrasings.get(language))))
+    chunks = [
+        Chunk(
+            id=f"card-{card.id}-{part}-{language}",
+            text=text,
+            metadata={
+                "kind": "card",
+                "source_key": key,
+                "fingerprint": fingerprint,
+                "card_id": card.id,
+                "title": card.title,
+                "article": card.article,
+                "file_name": card.article,
+                "language": language,
+                "part": part,
+                "position": position,
+            },
+        )
+        for position, (part, language, text) in enumerate(parts)
+        if text.strip()
+    ]
+    return SourceDocument(key=key, fingerprint=fingerprint, chunks=chunks)

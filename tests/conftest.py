@@ -1,0 +1,49 @@
+"""Shared fixtures: an isolated environment per test and the shared datasets beside the checkout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+DEV_REVIEWS = SHARED / "datasets" / "negative-reviews" / "dev"
+PLAYBOOK = SHARED / "playbook"
+LABELS = REPO / "bench" / "labels"
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def dev_reviews() -> dict[str, dict]:
+    """Every dev review by id. The data stays in ../shared; nothing of it is copied here."""
+    assert DEV_REVIEWS.is_dir(), f"the shared datasets are expected at {DEV_REVIEWS}"
+    return {
+        row["id"]: row for path in sorted(DEV_REVIEWS.glob("*.jsonl")) for row in read_jsonl(path)
+    }
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own data directory and no stray settings from the developer's shell."""
+    for name in (
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_API_BASE",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "COACH_LLM_MODEL",
+        "COACH_EMBEDDINGS",
+        "COACH_ALLOWED_USERS",
+        "COACH_LOG_LEVEL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("COACH_DATA_DIR", str(data_dir))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # so no developer .env is picked up
+    return data_dir
