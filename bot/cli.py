@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.cli_io import clean_text, read_batch, text_argument
 from bot.errors import CoachError, InputError
 from knowledge.errors import KnowledgeError
 
@@ -19,15 +20,20 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from bot.config import Settings
+    from bot.engine.models import Draft, SellerProfile, ToneReport
+    from bot.engine.service import CoachEngine
+    from knowledge.retrieval import KnowledgeBase
 
 PROG = "complaint-coach"
+# `eval` without a path: the dev reviews beside a checkout (never shipped with the product).
+DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared/datasets/negative-reviews/dev"
 
 
 def _print_json(data: object) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _knowledge(settings: Settings):
+def _knowledge(settings: Settings) -> KnowledgeBase:
     from bot.factory import build_knowledge_base  # noqa: PLC0415
 
     return build_knowledge_base(settings)
@@ -87,6 +93,143 @@ def cmd_kb_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _engine(settings: Settings) -> CoachEngine:
+    from bot.factory import build_engine  # noqa: PLC0415
+
+    return build_engine(settings)
+
+
+def _profile(args: argparse.Namespace) -> SellerProfile:
+    from bot.engine.models import SellerProfile  # noqa: PLC0415
+
+    return SellerProfile(
+        shop=args.shop, signature=args.signature, offers=args.offer or [], channel=args.channel
+    )
+
+
+def _check_engine_choice(engine: str) -> None:
+    if engine == "llm":
+        raise InputError(
+            "the LLM engine is not part of this version yet; use --engine offline (or auto)"
+        )
+
+
+def _render_draft(draft: Draft) -> str:
+    lines = ["PUBLIC REPLY (ready to copy)", "", draft.public_reply, ""]
+    lines += ["PRIVATE MESSAGE (send once they write to you privately)", "", draft.private_message]
+    take = draft.take_private
+    verdict = "yes" if take.recommended else "not yet"
+    lines += ["", f"TAKE IT PRIVATE? {verdict}, by {take.channel}. {take.reason}", "", "COACHING"]
+    lines += [f"- {note.advice} [{note.card}, {note.article}]" for note in draft.coaching]
+    lines += [f"Note: {note}" for note in draft.notes]
+    return "\n".join(lines)
+
+
+async def _draft_one(engine: CoachEngine, args: argparse.Namespace, text: str) -> Draft:
+    return await engine.draft(
+        text, _profile(args), variant=args.variant, prior_replies=args.prior_replies
+    )
+
+
+def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio  # noqa: PLC0415
+
+    _check_engine_choice(args.engine)
+    engine = _engine(settings)
+    if args.batch:
+        return asyncio.run(_draft_batch(engine, args))
+    draft = asyncio.run(_draft_one(engine, args, text_argument(args.text, "review")))
+    print(draft.model_dump_json(indent=2) if args.json else _render_draft(draft))
+    return 0
+
+
+async def _draft_batch(engine: CoachEngine, args: argparse.Namespace) -> int:
+    for line in read_batch(Path(args.batch)):
+        if line.error:
+            print(json.dumps({"id": line.id, "error": line.error}, ensure_ascii=False))
+            continue
+        try:
+            text = clean_text(str(line.fields.get("text") or ""))  # type: ignore[union-attr]
+            draft = await _draft_one(engine, args, text)
+        except CoachError as error:
+            print(json.dumps({"id": line.id, "error": str(error)}, ensure_ascii=False))
+            continue
+        print(json.dumps({"id": line.id, **draft.model_dump()}, ensure_ascii=False))
+    return 0
+
+
+def _render_report(report: ToneReport) -> str:
+    if not report.findings:
+        return "Looks good: no blame, no arguing, a sincere apology and a next step. Post it."
+    lines = ["REVISE before posting:", ""]
+    for finding in report.findings:
+        lines += [
+            f'- {finding.kind}: "{finding.excerpt}"',
+            f"  Why: {finding.why} [{finding.card}]",
+            f"  Try: {finding.suggestion}",
+        ]
+    if report.rewrite:
+        lines += ["", "SUGGESTED REPLY", "", report.rewrite]
+    return "\n".join(lines)
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio  # noqa: PLC0415
+
+    engine = _engine(settings)
+    if args.batch:
+        return asyncio.run(_check_batch(engine, args))
+    reply = text_argument(args.text, "reply")
+    review = text_argument(args.review, "review") if args.review else None
+    report = asyncio.run(engine.check(reply, review))
+    print(report.model_dump_json(indent=2) if args.json else _render_report(report))
+    return 0
+
+
+async def _check_batch(engine: CoachEngine, args: argparse.Namespace) -> int:
+    for line in read_batch(Path(args.batch)):
+        if line.error:
+            print(json.dumps({"id": line.id, "error": line.error}, ensure_ascii=False))
+            continue
+        fields = line.fields or {}
+        try:
+            reply = clean_text(str(fields.get("reply") or fields.get("text") or ""))
+            review = fields.get("review")
+            report = await engine.check(reply, clean_text(str(review)) if review else None)
+        except CoachError as error:
+            print(json.dumps({"id": line.id, "error": str(error)}, ensure_ascii=False))
+            continue
+        print(json.dumps({"id": line.id, **report.model_dump()}, ensure_ascii=False))
+    return 0
+
+
+def _dataset_rows(target: Path) -> list[dict[str, object]]:
+    files = sorted(target.glob("*.jsonl")) if target.is_dir() else [target]
+    if not files or not all(path.exists() for path in files):
+        raise InputError(f"{target} is not a .jsonl file or a folder of them")
+    rows = []
+    for path in files:
+        rows += [line.fields for line in read_batch(path) if line.fields is not None]
+    return rows
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio  # noqa: PLC0415
+
+    from bot.engine.quality import evaluate_drafts  # noqa: PLC0415
+
+    target = Path(args.dataset) if args.dataset else DEFAULT_DATASET
+    report = asyncio.run(evaluate_drafts(_engine(settings), _dataset_rows(target)))
+    if args.json:
+        _print_json(report)
+        return 0
+    print(f"{report['reviews']} reviews, {report['drafts_per_second']} drafts per second")
+    for language, figures in report["languages"].items():  # type: ignore[union-attr]
+        shown = ", ".join(f"{key} {value}" for key, value in figures.items())
+        print(f"{language}: {shown}")
+    return 0
+
+
 def _add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
@@ -96,6 +239,33 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG, description="Coaches a seller through an angry review."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    draft = commands.add_parser("draft", help="draft a reply to an angry review")
+    draft.add_argument("text", nargs="?", metavar="TEXT", help="the review, or - for stdin")
+    draft.add_argument("--engine", choices=["offline", "llm", "auto"], default="auto")
+    draft.add_argument("--variant", type=int, default=0, help="another take on the same review")
+    draft.add_argument("--shop", help="your shop's name, for the sign-off")
+    draft.add_argument("--signature", help="how you sign your replies")
+    draft.add_argument("--offer", action="append", help="a goodwill gesture you allow (repeatable)")
+    draft.add_argument("--channel", choices=["message", "email", "phone"], default="message")
+    draft.add_argument(
+        "--prior-replies", type=int, default=0, help="public replies already exchanged"
+    )
+    draft.add_argument("--batch", metavar="FILE.jsonl", help="one review per line: {id, text}")
+    _add_json(draft)
+    draft.set_defaults(handler=cmd_draft)
+
+    check = commands.add_parser("check", help="coach your own reply before you post it")
+    check.add_argument("text", nargs="?", metavar="TEXT", help="your reply, or - for stdin")
+    check.add_argument("--review", help="the review it answers: adds a full rewrite")
+    check.add_argument("--batch", metavar="FILE.jsonl", help="one per line: {id, reply, review}")
+    _add_json(check)
+    check.set_defaults(handler=cmd_check)
+
+    evaluate = commands.add_parser("eval", help="draft quality over a dataset of reviews")
+    evaluate.add_argument("dataset", nargs="?", metavar="FILE.jsonl|DIR")
+    _add_json(evaluate)
+    evaluate.set_defaults(handler=cmd_eval)
 
     ingest = commands.add_parser(
         "ingest", help="index your own playbook files (.txt, .md, .html) or folders of them"

@@ -8,12 +8,13 @@ from bot.errors import ConfigError
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.engine.service import CoachEngine
     from knowledge.retrieval import KnowledgeBase
 
 
 def build_knowledge_base(settings: Settings) -> KnowledgeBase:
     """The card index under the data directory, with the configured embedding backend."""
-    from knowledge.cards import load_cards  # noqa: PLC0415 - keeps `--help` instant
+    from knowledge.cards import load_cards, load_routes  # noqa: PLC0415 - keeps `--help` instant
     from knowledge.embeddings import make_embedder  # noqa: PLC0415
     from knowledge.index import KnowledgeIndex  # noqa: PLC0415 - imports chromadb (~1 s)
     from knowledge.retrieval import KnowledgeBase  # noqa: PLC0415
@@ -29,4 +30,13 @@ def build_knowledge_base(settings: Settings) -> KnowledgeBase:
         openai_model=settings.llm.embedding_model,
     )
     index = KnowledgeIndex(settings.coach.data_dir / "index", embedder)
-    return KnowledgeBase(index, load_cards())
+    cards = load_cards()
+    return KnowledgeBase(index, cards, load_routes(card_ids={card.id for card in cards}))
+
+
+def build_engine(settings: Settings) -> CoachEngine:
+    """The coaching engine over the knowledge base and the per-language content."""
+    from bot.engine.language_pack import LanguagePacks  # noqa: PLC0415
+    from bot.engine.service import CoachEngine  # noqa: PLC0415
+
+    return CoachEngine(build_knowledge_base(settings), LanguagePacks())

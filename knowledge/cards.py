@@ -31,6 +31,7 @@ ASPECTS: tuple[Aspect, ...] = get_args(Aspect)
 FLAGS: tuple[Flag, ...] = get_args(Flag)
 
 CARDS_DIR = Path(__file__).parent / "cards"
+ROUTES_PATH = Path(__file__).parent / "routes.yaml"
 
 
 class ArticleSource(BaseModel):
@@ -90,3 +91,21 @@ def load_card(path: Path) -> Card:
 def load_cards(directory: Path = CARDS_DIR) -> list[Card]:
     """All cards in a directory, sorted by id so every process sees the same order."""
     return sorted((load_card(path) for path in directory.glob("*.yaml")), key=lambda c: c.id)
+
+
+class Routes(BaseModel):
+    """For each complaint type and risk, the cards the playbook puts first, most essential first."""
+
+    aspects: dict[Aspect, list[str]]
+    flags: dict[Flag, list[str]]
+
+
+def load_routes(path: Path = ROUTES_PATH, card_ids: set[str] | None = None) -> Routes:
+    try:
+        routes = Routes.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (yaml.YAMLError, ValidationError) as error:
+        raise CardFormatError(f"{path.name} is not valid: {str(error).splitlines()[0]}") from error
+    named = {card for cards in [*routes.aspects.values(), *routes.flags.values()] for card in cards}
+    if card_ids is not None and (unknown := named - card_ids):
+        raise CardFormatError(f"{path.name} names cards that do not exist: {sorted(unknown)}")
+    return routes

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from knowledge.cards import LANGUAGES
 from knowledge.errors import EmptyTextError, SourceNotFoundError, UnreadableFileError
 from knowledge.language import detect_language
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
 # Bump when chunking changes, so every source is re-chunked once.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 CHUNK_SIZE = 800
 CHUNK_OVERLAP = 120
 
@@ -173,9 +174,9 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def card_document(card: Card) -> SourceDocument:
-    """A card as several chunks: its principle (English) and, per language, the customer's cues
-    and the seller's phrasings. Separate chunks let a Polish review meet the Polish cues head-on
-    instead of a blend of four languages."""
+    """A card as several chunks: its principle (English) and, per language, the customer's cues.
+    Separate chunks let a Polish review meet the Polish cues head-on instead of a blend of four
+    languages."""
     key = "card:" + card.id
     fingerprint = _fingerprint(json.dumps(card.model_dump(), sort_keys=True, ensure_ascii=False))
     parts: list[tuple[str, str, str]] = [
@@ -194,9 +195,9 @@ def card_document(card: Card) -> SourceDocument:
             ),
         )
     ]
-    for language in ("en", "el", "ru", "pl"):
-        parts.append(("cues", language, ", ".join(card.cues.get(language))))
-        parts.append(("phrasings", language, " ".join(card.phrasings.get(language))))
+    # The customer's words in each language: what a review written in that language resembles.
+    # (The seller-voice phrasings are left out: they resemble replies, not reviews.)
+    parts += [("cues", language, ", ".join(card.cues.get(language))) for language in LANGUAGES]
     chunks = [
         Chunk(
             id=f"card-{card.id}-{part}-{language}",

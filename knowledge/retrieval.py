@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,12 +14,24 @@ from knowledge.ingest import card_document, collect_files, read_document
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from knowledge.cards import Card
+    from knowledge.cards import Card, Routes
     from knowledge.index import Hit, KnowledgeIndex, SyncReport
 
-# Chunks fetched per query before they are grouped into cards: every card has nine chunks, so this
-# leaves room for the best chunk of many different cards.
-CANDIDATE_CHUNKS = 90
+# Chunks fetched per query before they are grouped into cards (each card has five chunks): enough
+# for the best chunk of nearly every card.
+CANDIDATE_CHUNKS = 120
+# Only the opening of a long review is embedded: its first lines say what went wrong, and e5's
+# cost grows with length (a 1,500-character review takes ten times a tweet's time).
+QUERY_CHARS = 600
+_NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|&(?:[a-z]+|#\d+);")
+
+# How the hybrid score is made (measured on bench/labels/retrieval.jsonl, see README):
+# similarity, z-scored across cards so it is comparable between backends, is a tie-breaker next
+# to the playbook routes of the complaint's detected type and risks.
+SIMILARITY_WEIGHT = 0.3
+ROUTE_POSITION_WEIGHTS = (1.0, 0.6, 0.4, 0.3)
+SECONDARY_ASPECT_FACTOR = 0.5
+FLAG_FACTOR = 1.2
 
 
 @dataclass(frozen=True)
@@ -62,9 +76,12 @@ def _best_per_card(hits: Sequence[Hit]) -> dict[str, float]:
 class KnowledgeBase:
     """The playbook cards plus the seller's ingested documents, over one persistent index."""
 
-    def __init__(self, index: KnowledgeIndex, cards: Sequence[Card]) -> None:
+    def __init__(
+        self, index: KnowledgeIndex, cards: Sequence[Card], routes: Routes | None = None
+    ) -> None:
         self.index = index
         self.cards = {card.id: card for card in cards}
+        self.routes = routes
         self._cards_ready = False
 
     def ensure_cards(self) -> SyncReport:
@@ -79,17 +96,54 @@ class KnowledgeBase:
         if not self._cards_ready:
             self.ensure_cards()
 
-    def retrieve_cards(self, text: str, k: int = 4) -> list[ScoredCard]:
-        """The ``k`` cards whose cues, phrasings or principle best match ``text``."""
-        query = _require_text(text, "review")
+    def _similarities(self, text: str) -> dict[str, float]:
+        """card id -> similarity of its best chunk to the text, for every card found."""
+        query = _NOISE.sub(" ", text)[:QUERY_CHARS].strip() or text[:QUERY_CHARS]
+        return _best_per_card(self.index.query(query, CANDIDATE_CHUNKS, kind="card"))
+
+    def _route_boosts(self, aspects: Sequence[str], flags: Sequence[str]) -> dict[str, float]:
+        boosts: dict[str, float] = {}
+        if self.routes is None:
+            return boosts
+        weighted = [
+            (self.routes.aspects.get(aspect, []), 1.0 if rank == 0 else SECONDARY_ASPECT_FACTOR)
+            for rank, aspect in enumerate(aspects)
+        ] + [(self.routes.flags.get(flag, []), FLAG_FACTOR) for flag in flags]  # type: ignore[call-overload]
+        for route, factor in weighted:
+            for position, card_id in enumerate(route[: len(ROUTE_POSITION_WEIGHTS)]):
+                boost = factor * ROUTE_POSITION_WEIGHTS[position]
+                boosts[card_id] = boosts.get(card_id, 0.0) + boost
+        return boosts
+
+    def retrieve_cards(
+        self,
+        text: str,
+        k: int = 4,
+        *,
+        aspects: Sequence[str] = (),
+        flags: Sequence[str] = (),
+    ) -> list[ScoredCard]:
+        """The ``k`` cards that fit ``text`` best.
+
+        With the review's detected complaint types (``aspects``, main one first) and risks
+        (``flags``), the playbook's first advice for them leads and similarity orders the rest;
+        without them, similarity alone decides.
+        """
+        _require_text(text, "review")
         self._ready()
-        best = _best_per_card(self.index.query(query, CANDIDATE_CHUNKS, kind="card"))
-        ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
-        return [
-            ScoredCard(self.cards[card_id], score)
-            for card_id, score in ranked[:k]
-            if card_id in self.cards
-        ]
+        similarity = self._similarities(text)
+        values = list(similarity.values()) or [0.0]
+        mean, spread = statistics.fmean(values), statistics.pstdev(values) or 1.0
+        floor = min(values)
+        scores = {
+            card_id: SIMILARITY_WEIGHT * (similarity.get(card_id, floor) - mean) / spread
+            for card_id in self.cards
+        }
+        for card_id, boost in self._route_boosts(aspects, flags).items():
+            if card_id in scores:
+                scores[card_id] += boost
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        return [ScoredCard(self.cards[card_id], score) for card_id, score in ranked[:k]]
 
     def search(self, text: str, k: int = 5) -> list[SearchResult]:
         """Cards and ingested passages together, best first; each card appears once."""
