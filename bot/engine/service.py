@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.engine.advise import Advisor
@@ -43,7 +44,13 @@ class CoachEngine:
     async def retrieve(self, review: Review) -> list[Card]:
         # Embedding and the chroma query are blocking calls; keep the event loop free for others.
         scored = await asyncio.to_thread(
-            self.knowledge.retrieve_cards, review.text, RETRIEVED_CARDS
+            partial(
+                self.knowledge.retrieve_cards,
+                review.text,
+                RETRIEVED_CARDS,
+                aspects=review.aspects,
+                flags=review.flags,
+            )
         )
         return [item.card for item in scored]
 
