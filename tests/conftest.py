@@ -7,6 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.language_pack import LanguagePacks
+from bot.engine.service import CoachEngine
+from knowledge.cards import load_cards, load_routes
+from knowledge.embeddings import make_embedder
+from knowledge.index import KnowledgeIndex
+from knowledge.retrieval import KnowledgeBase
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 DEV_REVIEWS = SHARED / "datasets" / "negative-reviews" / "dev"
@@ -47,3 +54,13 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     work.mkdir()
     monkeypatch.chdir(work)  # so no developer .env is picked up
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> CoachEngine:
+    """One engine for the session (hash embeddings: the composer and checker do not depend on
+    the embedding backend, and hash builds its index in under a second)."""
+    cards = load_cards()
+    index = KnowledgeIndex(tmp_path_factory.mktemp("engine-index"), make_embedder("hash"))
+    knowledge = KnowledgeBase(index, cards, load_routes(card_ids={card.id for card in cards}))
+    return CoachEngine(knowledge, LanguagePacks())

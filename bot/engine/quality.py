@@ -95,3 +95,58 @@ async def evaluate_drafts(
         "reviews": total,
         "drafts_per_second": round(total / elapsed, 1) if elapsed else None,
     }
+
+
+@dataclass
+class KindScore:
+    true_positive: int = 0
+    false_positive: int = 0
+    false_negative: int = 0
+
+    @property
+    def precision(self) -> float:
+        flagged = self.true_positive + self.false_positive
+        return self.true_positive / flagged if flagged else 1.0
+
+    @property
+    def recall(self) -> float:
+        actual = self.true_positive + self.false_negative
+        return self.true_positive / actual if actual else 1.0
+
+
+@dataclass
+class ToneEvaluation:
+    kinds: dict[str, KindScore]
+    good_replies: int
+    good_passed: int
+    false_alarms: list[tuple[str, list[str]]]  # (row id, kinds flagged on a good reply)
+
+    @property
+    def good_pass_rate(self) -> float:
+        return self.good_passed / self.good_replies if self.good_replies else 1.0
+
+
+async def evaluate_tone(
+    engine: CoachEngine, rows: Iterable[tuple[str, str, str | None, set[str]]]
+) -> ToneEvaluation:
+    """rows: (id, reply, review or None, expected kinds). Scores each finding kind."""
+    kinds: dict[str, KindScore] = defaultdict(KindScore)
+    good = passed = 0
+    false_alarms = []
+    for row_id, reply, review, expected in rows:
+        report = await engine.check(reply, review)
+        found = {finding.kind for finding in report.findings}
+        for kind in found | expected:
+            score = kinds[kind]
+            if kind in found and kind in expected:
+                score.true_positive += 1
+            elif kind in found:
+                score.false_positive += 1
+            else:
+                score.false_negative += 1
+        if not expected:
+            good += 1
+            passed += int(not found)
+            if found:
+                false_alarms.append((row_id, sorted(found)))
+    return ToneEvaluation(dict(kinds), good, passed, false_alarms)

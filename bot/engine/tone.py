@@ -21,6 +21,36 @@ _LONG_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
 _ACRONYMS = frozenset(
     {"USPS", "UPS", "DHL", "FEDEX", "HTTP", "HTTPS", "HTML", "ASAP", "USB", "EMS"}
 )
+# Mailboxes that belong to a shop, not a person.
+_ROLE_MAILBOXES = frozenset(
+    [
+        "hello",
+        "hi",
+        "info",
+        "support",
+        "contact",
+        "kontakt",
+        "help",
+        "service",
+        "shop",
+        "sklep",
+        "sales",
+        "office",
+        "team",
+        "orders",
+        "order",
+        "biuro",
+        "obsluga",
+        "care",
+        "customercare",
+        "enquiries",
+        "admin",
+        "mail",
+        "post",
+        "magazin",
+    ]
+)
+_TOLL_FREE = re.compile(r"^\+?(1[\s-]?8\d\d|0?800|8[\s-]?800)")
 _PHRASE_KINDS: tuple[FindingKind, ...] = ("blame", "argue", "sarcasm", "corporate")
 
 
@@ -65,12 +95,32 @@ def _review_incentive(reply: str, pack: LanguagePack) -> str | None:
     return None
 
 
+def _is_own_contact(snippet: str, sentence: str, pack: LanguagePack) -> bool:
+    """The shop's own e-mail or phone ("write to us at hello@shop.com") is not private data."""
+    local = snippet.split("@", maxsplit=1)[0].lower() if "@" in snippet else ""
+    toll_free = bool(_TOLL_FREE.match(snippet.strip()))
+    return (
+        local in _ROLE_MAILBOXES
+        or toll_free
+        or pack.matcher("tone", "own_contact").matches(sentence)
+    )
+
+
 def _private_details(reply: str, pack: LanguagePack, review_data: Sequence[str]) -> str | None:
-    words = pack.personal_data_words
-    in_reply = find_personal_data(reply, words["order"], words["address"])
+    """An excerpt showing personal data: anything repeated from the review, and any order number,
+    address, personal e-mail or phone that is not the shop's own contact."""
     repeated = leaked(reply, review_data)
-    snippet = (in_reply or repeated or [None])[0]
-    return _sentence_at(reply, reply.find(snippet)) if snippet and snippet in reply else snippet
+    if repeated:
+        return _sentence_at(reply, max(reply.find(repeated[0]), 0))
+    words = pack.personal_data_words
+    for snippet in find_personal_data(reply, words["order"], words["address"]):
+        position = max(reply.find(snippet), 0)
+        sentence = _sentence_at(reply, position)
+        is_contact = "@" in snippet or not any(ch.isalpha() for ch in snippet.strip("+"))
+        if is_contact and _is_own_contact(snippet, sentence, pack):
+            continue
+        return sentence
+    return None
 
 
 def find_problems(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from bot.engine.models import MAX_REVIEW_CHARS, Review
@@ -14,11 +15,18 @@ if TYPE_CHECKING:
     from bot.engine.language_pack import LanguagePacks
 
 
+_LINKS = re.compile(r"https?://\S+|www\.\S+")
+
+
 def validate_review_text(text: str) -> str:
     """The review's text, or a clear error when there is nothing (or far too much) to work with."""
     stripped = text.strip()
     if not stripped:
         raise InputError("the review is empty; paste the customer's review text")
+    if not any(char.isalpha() for char in _LINKS.sub(" ", stripped)):
+        raise InputError(
+            "the review has no words in it (only links, emoji or symbols); paste the review's text"
+        )
     if len(stripped) > MAX_REVIEW_CHARS:
         raise InputError(
             f"the review is {len(stripped):,} characters long; the limit is {MAX_REVIEW_CHARS:,}. "

@@ -1,0 +1,51 @@
+"""What the benchmarks share: the labelled sets joined with the dev texts, and engine builders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.engine.service import CoachEngine
+
+REPO = Path(__file__).resolve().parent.parent
+DEV = REPO.parent / "shared" / "datasets" / "negative-reviews" / "dev"
+LABELS = REPO / "bench" / "labels"
+LANGUAGES = ("en", "el", "ru", "pl")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def dev_reviews() -> dict[str, dict]:
+    return {row["id"]: row for path in sorted(DEV.glob("*.jsonl")) for row in read_jsonl(path)}
+
+
+def tone_rows() -> list[tuple[str, str, str | None, set[str]]]:
+    """(id, reply, review, expected kinds); real business replies are read from dev by id."""
+    reviews = dev_reviews()
+    rows = []
+    for row in read_jsonl(LABELS / "tone.jsonl"):
+        if "source_id" in row:
+            reply = reviews[row["source_id"]]["reply"]
+            review = reviews[row["review_id"]]["text"]
+        else:
+            reply, review = row["reply"], row.get("review")
+        rows.append((row["id"], reply, review, set(row["kinds"])))
+    return rows
+
+
+def build_engine(workdir: Path, backend: str = "hash") -> CoachEngine:
+    from bot.engine.language_pack import LanguagePacks  # noqa: PLC0415
+    from bot.engine.service import CoachEngine  # noqa: PLC0415
+    from knowledge.cards import load_cards, load_routes  # noqa: PLC0415
+    from knowledge.embeddings import make_embedder  # noqa: PLC0415
+    from knowledge.index import KnowledgeIndex  # noqa: PLC0415
+    from knowledge.retrieval import KnowledgeBase  # noqa: PLC0415
+
+    cards = load_cards()
+    index = KnowledgeIndex(workdir / backend, make_embedder(backend))  # type: ignore[arg-type]
+    knowledge = KnowledgeBase(index, cards, load_routes(card_ids={card.id for card in cards}))
+    return CoachEngine(knowledge, LanguagePacks())
