@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from knowledge.cards import LANGUAGES
 from knowledge.errors import EmptyTextError, SourceNotFoundError, UnreadableFileError
-from knowledge.language import detect_language
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from knowledge.cards import Card
+    from knowledge.language import LanguageDetector
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
 # Bump when chunking changes, so every source is re-chunked once.
@@ -127,13 +127,13 @@ def _split(body: str) -> list[str]:
     return splitter.split_text(body)
 
 
-def read_document(path: Path) -> SourceDocument:
+def read_document(path: Path, detector: LanguageDetector) -> SourceDocument:
     """A file as chunks with metadata (file name, title, language, position)."""
     title, body = _title_and_body(path, _read_text(path))
     resolved = str(path.resolve())
     key = "file:" + resolved
     fingerprint = _fingerprint(body)
-    language = detect_language(body)
+    language = detector.detect(body)
     chunks = [
         Chunk(
             id=f"{hashlib.sha1(key.encode()).hexdigest()[:16]}-{position}",

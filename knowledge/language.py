@@ -1,15 +1,18 @@
 """Which of our four languages a text is in, or ``other``.
 
-The four languages sit in three scripts, so counting letters per script settles Greek and Russian;
-Latin-script text is told apart by distinctive letters and very common function words. That is
-instant, needs no model, and holds up on tweets and one-line reviews where statistical detectors
-are least sure.
+The four languages sit in three scripts, so counting letters per script settles Greek and Russian
+(Ukrainian letters mark Cyrillic text as ``other``). Latin-script text is told apart first by
+distinctive letters and very common function words; when those say nothing (a short, diacritic-free
+"Stanowczo ODRADZAM"), lingua's n-gram models decide.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from lingua import LanguageDetector as LinguaDetector
 
 DetectedLanguage = Literal["en", "el", "ru", "pl", "other"]
 
@@ -29,12 +32,14 @@ def _vocabulary(words: str) -> frozenset[str]:
 
 _FUNCTION_WORDS: dict[str, frozenset[str]] = {
     "en": _vocabulary(
-        "the and is are was were to of it this that my i you for not with have has on at be "
+        "the and is are was were to of it this that my you for not with have has on at be "
         "but they we me your our an so no very just would will can all from what when"
     ),
     "pl": _vocabulary(
-        "i w z na nie się że to jest jak do co po ale za od tak mi mnie bardzo był była było "
-        "jestem tylko ze już czy też jego pan pani lekarz oraz przez dla który która"
+        # No single letters: "i" is English too, "w/" an English abbreviation.
+        "na nie się sie że to jest jak do co po ale za od tak mi mnie bardzo był była było byl "
+        "byla bylo jestem tylko ze już juz czy też tez jego pan pani lekarz oraz przez dla "
+        "który która ktory ktora zle źle"
     ),
     # German, French, Spanish, Italian, Portuguese, Dutch: enough to tell them from en and pl.
     "other": _vocabulary(
@@ -63,7 +68,7 @@ def _script_counts(text: str) -> tuple[int, int, int, int]:
     return greek, cyrillic, latin, other
 
 
-def _latin_language(text: str) -> DetectedLanguage:
+def _function_word_scores(text: str) -> dict[str, int]:
     lowered = text.casefold()
     words = _WORD.findall(lowered)
     scores = {
@@ -72,24 +77,66 @@ def _latin_language(text: str) -> DetectedLanguage:
     }
     scores["pl"] += 2 * sum(ch in _POLISH_LETTERS for ch in lowered)
     scores["other"] += 2 * sum(ch in _OTHER_LATIN_LETTERS for ch in lowered)
-    best = max(scores, key=lambda name: scores[name])
-    if scores[best] == 0:
-        return "en"  # Short Latin text with no clues: English is by far the likeliest.
-    return best  # type: ignore[return-value]
+    return scores
 
 
-def detect_language(text: str) -> DetectedLanguage:
-    """The language of a review; ``other`` when it is none of en, el, ru, pl or has no words."""
-    text = _URL_OR_HANDLE.sub(" ", text)
-    greek, cyrillic, latin, other = _script_counts(text)
-    total = greek + cyrillic + latin + other
-    if total == 0:
+class LanguageDetector:
+    """Detects en, el, ru, pl or other. Build one per application; the n-gram models load lazily
+    on the first Latin-script text that the word clues cannot settle."""
+
+    def __init__(self) -> None:
+        self._lingua: LinguaDetector | None = None
+
+    def _statistical(self, text: str) -> DetectedLanguage:
+        if self._lingua is None:
+            from lingua import Language, LanguageDetectorBuilder  # noqa: PLC0415 - lazy model
+
+            # Low-accuracy mode: 40 MB instead of 400, and our word clues go first anyway.
+            self._lingua = (
+                LanguageDetectorBuilder.from_languages(
+                    Language.ENGLISH,
+                    Language.POLISH,
+                    Language.GERMAN,
+                    Language.FRENCH,
+                    Language.SPANISH,
+                    Language.ITALIAN,
+                    Language.PORTUGUESE,
+                    Language.DUTCH,
+                    Language.CZECH,
+                    Language.SLOVAK,
+                    Language.TURKISH,
+                )
+                .with_low_accuracy_mode()
+                .build()
+            )
+        found = self._lingua.detect_language_of(text)
+        if found is None:
+            return "en"
+        code = found.iso_code_639_1.name.lower()
+        return code if code in {"en", "pl"} else "other"  # type: ignore[return-value]
+
+    def _latin(self, text: str) -> DetectedLanguage:
+        scores = _function_word_scores(text)
+        ours = max(scores["en"], scores["pl"])
+        if scores["other"] > ours:
+            return "other"
+        if ours > 0 and scores["en"] != scores["pl"]:
+            return "en" if scores["en"] > scores["pl"] else "pl"
+        guess = self._statistical(text)
+        # Without a single clue, text the models call foreign is mostly English slang ("wtf").
+        return "en" if guess == "other" and ours == scores["other"] == 0 else guess
+
+    def detect(self, text: str) -> DetectedLanguage:
+        """The language of a review; ``other`` when it is none of en, el, ru, pl or has no words."""
+        text = _URL_OR_HANDLE.sub(" ", text)
+        greek, cyrillic, latin, other = _script_counts(text)
+        if greek + cyrillic + latin + other == 0:
+            return "other"
+        if greek >= max(cyrillic, latin, other):
+            return "el"
+        if cyrillic >= max(latin, other):
+            lowered = text.casefold()
+            return "other" if any(ch in _NOT_RUSSIAN_CYRILLIC for ch in lowered) else "ru"
+        if latin >= other:
+            return self._latin(text)
         return "other"
-    if greek >= max(cyrillic, latin, other):
-        return "el"
-    if cyrillic >= max(latin, other):
-        lowered = text.casefold()
-        return "other" if any(ch in _NOT_RUSSIAN_CYRILLIC for ch in lowered) else "ru"
-    if latin >= other:
-        return _latin_language(text)
-    return "other"

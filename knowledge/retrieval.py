@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from knowledge.errors import EmptyTextError
 from knowledge.ingest import card_document, collect_files, read_document
+from knowledge.language import LanguageDetector
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -82,6 +83,7 @@ class KnowledgeBase:
         self.index = index
         self.cards = {card.id: card for card in cards}
         self.routes = routes
+        self.detector = LanguageDetector()
         self._cards_ready = False
 
     def ensure_cards(self) -> SyncReport:
@@ -176,7 +178,7 @@ class KnowledgeBase:
         index exactly as it was.
         """
         files = collect_files(paths)
-        documents = [read_document(path) for path in files]
+        documents = [read_document(path, self.detector) for path in files]
         directories = [f"file:{path.resolve()}/" for path in paths if path.is_dir()]
         return self.index.sync(documents, kind="document", prune=directories)
 
@@ -191,7 +193,7 @@ class KnowledgeBase:
         present = [Path(path) for path in remembered.values() if Path(path).exists()]
         missing = [path for path in remembered.values() if not Path(path).exists()]
         if present:
-            documents = [read_document(path) for path in present]
+            documents = [read_document(path, self.detector) for path in present]
             files_report = self.index.sync(documents, kind="document")
             report.added += files_report.added
         return report, missing

@@ -11,6 +11,7 @@ import yaml
 
 from bot.engine.matching import PhraseMatcher
 from knowledge.cards import ASPECTS, FLAGS
+from knowledge.language import LanguageDetector
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
 TONE_KINDS = (
@@ -66,6 +67,7 @@ class LanguagePacks:
     def __init__(self, directory: Path = KNOWLEDGE_DIR) -> None:
         self.directory = directory
         self._packs: dict[str, LanguagePack] = {}
+        self.detector = LanguageDetector()
         self.finding_kinds: dict[str, dict[str, str]] = _read(directory / "tone" / "kinds.yaml")
 
     def __getitem__(self, language: str) -> LanguagePack:

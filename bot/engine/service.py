@@ -16,7 +16,6 @@ from bot.engine.models import Draft, SellerProfile, ToneReport, ToneSummary
 from bot.engine.tone import check_reply, find_problems
 from bot.engine.understand import understand
 from bot.errors import CoachError, InputError
-from knowledge.language import detect_language
 
 if TYPE_CHECKING:
     from bot.engine.language_pack import LanguagePacks
@@ -95,7 +94,7 @@ class CoachEngine:
         reply = reply.strip()
         if not reply:
             raise InputError("the reply to check is empty; paste the reply you plan to post")
-        language = detect_language(reply)
+        language = self.packs.detector.detect(reply)
         review = understand(review_text, self.packs) if review_text else None
         personal = review.personal_data if review else []
         findings = check_reply(reply, language, self.packs, personal)

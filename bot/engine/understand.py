@@ -9,7 +9,6 @@ from bot.engine.models import MAX_REVIEW_CHARS, Review
 from bot.engine.personal_data import find_personal_data
 from bot.errors import InputError
 from knowledge.cards import ASPECTS
-from knowledge.language import detect_language
 
 if TYPE_CHECKING:
     from bot.engine.language_pack import LanguagePacks
@@ -37,7 +36,7 @@ def validate_review_text(text: str) -> str:
 
 def understand(text: str, packs: LanguagePacks) -> Review:
     text = validate_review_text(text)
-    language = detect_language(text)
+    language = packs.detector.detect(text)
     pack = packs[language]
     counts = {aspect: len(matcher.find(text)) for aspect, matcher in pack.aspect_matchers().items()}
     # Most mentioned first; ties keep the vocabulary's order, which puts concrete, actionable
