@@ -15,7 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import LANGUAGES, build_engine, tone_rows  # noqa: E402
+from bench.common import LANGUAGES, build_engine, tone_rows, tone_split  # noqa: E402
 from bot.engine.quality import evaluate_tone  # noqa: E402
 from bot.engine.service import CoachEngine  # noqa: E402
 
@@ -28,16 +28,30 @@ def main() -> None:
     rows = [row for row in tone_rows() if row[0].split("-")[1] in args.languages]
     with tempfile.TemporaryDirectory() as workdir:
         engine: CoachEngine = build_engine(Path(workdir), "hash")
-        result = asyncio.run(evaluate_tone(engine, rows))
-    print(f"Tone check on {len(rows)} labelled seller replies ({result.good_replies} good ones)")
-    print("| kind | precision | recall | labelled |")
-    print("|---|---|---|---|")
-    for kind, score in sorted(result.kinds.items()):
+        results = {
+            split: asyncio.run(
+                evaluate_tone(engine, [row for row in rows if split in {"all", tone_split(row[0])}])
+            )
+            for split in ("all", "test")
+        }
+    print(f"Tone check on {len(rows)} labelled seller replies; 'test' = the half never looked at")
+    print("while tuning the lexicons")
+    print("| kind | precision (all) | recall (all) | labelled | precision (test) | recall (test) |")
+    print("|---|---|---|---|---|---|")
+    for kind, score in sorted(results["all"].kinds.items()):
+        test = results["test"].kinds.get(kind)
         labelled = score.true_positive + score.false_negative
-        print(f"| {kind} | {score.precision:.2f} | {score.recall:.2f} | {labelled} |")
-    print(f"Good replies passing untouched: {result.good_pass_rate:.2f}")
+        test_cells = f"{test.precision:.2f} | {test.recall:.2f}" if test else "- | -"
+        print(
+            f"| {kind} | {score.precision:.2f} | {score.recall:.2f} | {labelled} | {test_cells} |"
+        )
+    for split, result in results.items():
+        print(
+            f"Good replies passing untouched ({split}): {result.good_pass_rate:.2f} "
+            f"of {result.good_replies}"
+        )
     if args.show_misses:
-        for row_id, kinds in result.false_alarms:
+        for row_id, kinds in results["all"].false_alarms:
             print("false alarm", row_id, kinds)
 
 
