@@ -57,9 +57,10 @@ def read_batch(path: Path) -> Iterator[BatchLine]:
         try:
             data = json.loads(line_bytes.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            yield BatchLine(number, None, None, f"line {number} is not valid JSON ({error})")
+            # No id can be read from a broken line, so its line number stands in.
+            yield BatchLine(number, number, None, f"line {number} is not valid JSON ({error})")
             continue
         if not isinstance(data, dict):
-            yield BatchLine(number, None, None, f"line {number} is not a JSON object")
+            yield BatchLine(number, number, None, f"line {number} is not a JSON object")
             continue
         yield BatchLine(number, data.get("id", number), data, None)

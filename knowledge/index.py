@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chromadb import PersistentClient
+from chromadb.api.client import SharedSystemClient
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
@@ -284,8 +285,10 @@ class KnowledgeIndex:
             # A corrupt store may refuse even a reset; the directory is removed below anyway.
             with suppress(ChromaError, sqlite3.Error, OSError):
                 self._client.reset()
-            self._client.clear_system_cache()
             self._client = None
+        # chroma keeps one system per path for the whole process, even after a failed open; a
+        # stale one would keep pointing at the deleted files.
+        SharedSystemClient.clear_system_cache()
         if self.directory.exists():
             shutil.rmtree(self.directory)
         self.directory.mkdir(parents=True)

@@ -38,11 +38,14 @@ path = {str(isolated_env / "index")!r}
 client = chromadb.PersistentClient(path, Settings(anonymized_telemetry=False))
 collection = client.get_collection("knowledge-e5")
 found = collection.query(query_texts=["посылка пришла разбитой"], n_results=3)
-print(json.dumps({{"ef": collection._embedding_function.name(), "ids": found["ids"][0]}}))
+ef = collection.configuration["embedding_function"]
+print(json.dumps({{"ef": ef.name(), "config": ef.get_config(), "ids": found["ids"][0]}}))
 """
+    home = isolated_env.parent / "home"
+    home.mkdir()
     reopened = subprocess.run(
         [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"},
+        env={**os.environ, "PYTHONPATH": str(REPO), "HOME": str(home), "HF_HUB_OFFLINE": "1"},
         capture_output=True,
         text=True,
         timeout=120,
@@ -51,7 +54,10 @@ print(json.dumps({{"ef": collection._embedding_function.name(), "ids": found["id
     assert reopened.returncode == 0, reopened.stderr
     answer = json.loads(reopened.stdout)
     assert answer["ef"] == "complaint-coach"
-    assert len(answer["ids"]) == 3
+    assert answer["config"]["backend"] == "e5"
+    assert all(chunk_id.startswith("card-") for chunk_id in answer["ids"])
+    # chroma's default embedding would have fetched an ONNX model into ~/.cache/chroma.
+    assert not (home / ".cache" / "chroma").exists()
 
 
 def test_the_second_process_finds_the_cards_already_indexed(isolated_env):
