@@ -47,12 +47,8 @@ def tone_rows() -> list[tuple[str, str, str | None, set[str]]]:
 def build_engine(workdir: Path, backend: str = "hash") -> CoachEngine:
     from bot.engine.language_pack import LanguagePacks  # noqa: PLC0415
     from bot.engine.service import CoachEngine  # noqa: PLC0415
-    from knowledge.cards import load_cards, load_routes  # noqa: PLC0415
     from knowledge.embeddings import make_embedder  # noqa: PLC0415
-    from knowledge.index import KnowledgeIndex  # noqa: PLC0415
-    from knowledge.retrieval import KnowledgeBase  # noqa: PLC0415
+    from knowledge.retrieval import open_knowledge_base  # noqa: PLC0415
 
-    cards = load_cards()
-    index = KnowledgeIndex(workdir / backend, make_embedder(backend))  # type: ignore[arg-type]
-    knowledge = KnowledgeBase(index, cards, load_routes(card_ids={card.id for card in cards}))
+    knowledge = open_knowledge_base(workdir / backend, make_embedder(backend))  # type: ignore[arg-type]
     return CoachEngine(knowledge, LanguagePacks())

@@ -20,11 +20,9 @@ sys.path.insert(0, str(REPO))
 
 from bot.engine.language_pack import LanguagePacks  # noqa: E402
 from bot.engine.understand import understand  # noqa: E402
-from knowledge.cards import load_cards, load_routes  # noqa: E402
 from knowledge.embeddings import make_embedder  # noqa: E402
 from knowledge.evaluation import evaluate, labelled_queries  # noqa: E402
-from knowledge.index import KnowledgeIndex  # noqa: E402
-from knowledge.retrieval import KnowledgeBase  # noqa: E402
+from knowledge.retrieval import open_knowledge_base  # noqa: E402
 
 DEV = REPO.parent / "shared" / "datasets" / "negative-reviews" / "dev"
 LANGUAGES = ("en", "el", "ru", "pl")
@@ -40,12 +38,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def bench_backend(backend: str, queries: list, all_texts: list[str], workdir: Path) -> dict:
-    cards = load_cards()
-    knowledge = KnowledgeBase(
-        KnowledgeIndex(workdir / backend, make_embedder(backend)),  # type: ignore[arg-type]
-        cards,
-        load_routes(card_ids={card.id for card in cards}),
-    )
+    knowledge = open_knowledge_base(workdir / backend, make_embedder(backend))  # type: ignore[arg-type]
     packs = LanguagePacks()
     started = time.perf_counter()
     knowledge.ensure_cards()  # from empty, including the model's first load

@@ -80,10 +80,10 @@ def cmd_kb_stats(args: argparse.Namespace, settings: Settings) -> int:
     knowledge.ensure_cards()
     stats = {
         "backend": settings.coach.embeddings,
-        "directory": str(knowledge.index.directory),
+        "directory": str(knowledge.cards_index.directory),
         "cards": len(knowledge.cards),
-        "card_chunks": knowledge.index.count("card"),
-        "document_chunks": knowledge.index.count("document"),
+        "card_chunks": knowledge.cards_index.count(),
+        "document_chunks": knowledge.documents_index.count(),
     }
     if args.json:
         _print_json(stats)

@@ -14,10 +14,8 @@ if TYPE_CHECKING:
 
 def build_knowledge_base(settings: Settings) -> KnowledgeBase:
     """The card index under the data directory, with the configured embedding backend."""
-    from knowledge.cards import load_cards, load_routes  # noqa: PLC0415 - keeps `--help` instant
-    from knowledge.embeddings import make_embedder  # noqa: PLC0415
-    from knowledge.index import KnowledgeIndex  # noqa: PLC0415 - imports chromadb (~1 s)
-    from knowledge.retrieval import KnowledgeBase  # noqa: PLC0415
+    from knowledge.embeddings import make_embedder  # noqa: PLC0415 - keeps `--help` instant
+    from knowledge.retrieval import open_knowledge_base  # noqa: PLC0415 - imports chromadb (~1 s)
 
     backend = settings.coach.embeddings
     api_key = settings.llm.api_key
@@ -29,9 +27,7 @@ def build_knowledge_base(settings: Settings) -> KnowledgeBase:
         openai_base_url=settings.llm.base_url,
         openai_model=settings.llm.embedding_model,
     )
-    index = KnowledgeIndex(settings.coach.data_dir / "index", embedder)
-    cards = load_cards()
-    return KnowledgeBase(index, cards, load_routes(card_ids={card.id for card in cards}))
+    return open_knowledge_base(settings.coach.data_dir / "index", embedder)
 
 
 def build_engine(settings: Settings) -> CoachEngine:

@@ -32,6 +32,7 @@ FLAGS: tuple[Flag, ...] = get_args(Flag)
 
 CARDS_DIR = Path(__file__).parent / "cards"
 ROUTES_PATH = Path(__file__).parent / "routes.yaml"
+EXAMPLES_DIR = Path(__file__).parent / "examples"
 
 
 class ArticleSource(BaseModel):
@@ -109,3 +110,21 @@ def load_routes(path: Path = ROUTES_PATH, card_ids: set[str] | None = None) -> R
     if card_ids is not None and (unknown := named - card_ids):
         raise CardFormatError(f"{path.name} names cards that do not exist: {sorted(unknown)}")
     return routes
+
+
+def load_examples(
+    directory: Path = EXAMPLES_DIR, card_ids: set[str] | None = None
+) -> dict[str, dict[str, list[str]]]:
+    """card id -> language -> example complaints for which the card is the essential guidance."""
+    examples: dict[str, dict[str, list[str]]] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            language, per_card = data["language"], data["examples"]
+        except (yaml.YAMLError, KeyError, TypeError) as error:
+            raise CardFormatError(f"examples file {path.name} is not valid: {error}") from error
+        if card_ids is not None and (unknown := set(per_card) - card_ids):
+            raise CardFormatError(f"{path.name} names cards that do not exist: {sorted(unknown)}")
+        for card_id, texts in per_card.items():
+            examples.setdefault(card_id, {})[language] = [str(text) for text in texts]
+    return examples

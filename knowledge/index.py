@@ -1,8 +1,8 @@
 """The persistent knowledge index: chroma under the data directory, seen through langchain.
 
-Cards and ingested files share one collection per embedding backend, told apart by the ``kind``
-metadata. Every write goes through :meth:`KnowledgeIndex.sync`, which compares fingerprints, so
-re-indexing unchanged sources costs one metadata read and no embedding.
+Cards and the seller's ingested files live in two collections per embedding backend, side by
+side in one chroma directory. Every write goes through :meth:`KnowledgeIndex.sync`, which
+compares fingerprints, so re-indexing unchanged sources costs one metadata read and no embedding.
 """
 
 from __future__ import annotations
@@ -138,12 +138,14 @@ def _index_errors(directory: Path) -> Iterator[None]:
 
 
 class KnowledgeIndex:
-    """Chroma persistent storage for one embedding backend, exposed as a langchain vector store."""
+    """One chroma collection (cards, or the seller's documents) for one embedding backend, under
+    the data directory, exposed as a langchain vector store."""
 
-    def __init__(self, directory: Path, embedder: TextEmbedder) -> None:
+    def __init__(self, directory: Path, embedder: TextEmbedder, kind: str = "card") -> None:
         self.directory = directory
         self.embedder = embedder
-        self.collection_name = f"knowledge-{embedder.backend}"
+        self.kind = kind
+        self.collection_name = f"{kind}s-{embedder.backend}"
         self._client: ClientAPI | None = None
         self._store: Chroma | None = None
 
@@ -180,10 +182,10 @@ class KnowledgeIndex:
         return self._open()._collection
 
     # -- writing ---------------------------------------------------------------------------------
-    def fingerprints(self, kind: str) -> dict[str, str]:
-        """source key -> fingerprint of everything of one kind already indexed."""
+    def fingerprints(self) -> dict[str, str]:
+        """source key -> fingerprint of every source already indexed."""
         with _index_errors(self.directory):
-            stored = self.collection.get(where={"kind": kind}, include=["metadatas"])
+            stored = self.collection.get(include=["metadatas"])
         return {
             str(meta["source_key"]): str(meta["fingerprint"])
             for meta in stored["metadatas"] or []
@@ -191,19 +193,15 @@ class KnowledgeIndex:
         }
 
     def sync(
-        self,
-        documents: Sequence[SourceDocument],
-        *,
-        kind: str,
-        prune: Sequence[str] | None = None,
+        self, documents: Sequence[SourceDocument], *, prune: Sequence[str] | None = None
     ) -> SyncReport:
         """Add new sources, replace changed ones, keep unchanged ones.
 
-        ``prune`` names key prefixes this call is authoritative for: indexed sources of ``kind``
-        under one of them that are not in ``documents`` any more are removed.
+        ``prune`` names key prefixes this call is authoritative for: indexed sources under one of
+        them that are not in ``documents`` any more are removed.
         """
         report = SyncReport()
-        known = self.fingerprints(kind)
+        known = self.fingerprints()
         stale = [
             doc.key for doc in documents if doc.key in known and known[doc.key] != doc.fingerprint
         ]
@@ -226,7 +224,8 @@ class KnowledgeIndex:
                 )
         report.added = len(chunks)
         report.unchanged = sum(len(doc.chunks) for doc in documents if doc not in fresh)
-        self._remember_sources(documents, gone)
+        if self.kind == "document":
+            self._remember_sources(documents, gone)
         return report
 
     def _delete_source(self, key: str) -> int:
@@ -252,22 +251,22 @@ class KnowledgeIndex:
             return {}
 
     # -- reading ---------------------------------------------------------------------------------
-    def count(self, kind: str | None = None) -> int:
+    def count(self) -> int:
         with _index_errors(self.directory):
-            if kind is None:
-                return self.collection.count()
-            return len(self.collection.get(where={"kind": kind}, include=[])["ids"])
+            return self.collection.count()
 
-    def query(self, text: str, n: int, kind: str | None = None) -> list[Hit]:
-        """The ``n`` chunks closest to ``text`` (optionally of one kind), best first."""
-        vector = self.embedder.embed_query(text)
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed_query(text)
+
+    def query(self, vector: list[float], n: int) -> list[Hit]:
+        """The ``n`` chunks closest to a query vector, with their text and metadata, best first."""
         with _index_errors(self.directory):
             available = self.collection.count()
             if available == 0:
                 return []
             results: list[tuple[Document, float]] = (
                 self.vectorstore.similarity_search_by_vector_with_relevance_scores(
-                    vector, k=min(n, available), filter={"kind": kind} if kind else None
+                    vector, k=min(n, available)
                 )
             )
         # In a cosine collection chroma returns the distance 1 - cos; we report the similarity.
@@ -276,16 +275,37 @@ class KnowledgeIndex:
             for doc, distance in results
         ]
 
+    def nearest_ids(self, vector: list[float], n: int) -> list[tuple[str, float]]:
+        """(chunk id, similarity) of the ``n`` closest chunks. Asks chroma for distances only:
+        fetching texts and metadata is most of a query's cost, and the ids say enough."""
+        with _index_errors(self.directory):
+            available = self.collection.count()
+            if available == 0:
+                return []
+            found = self.collection.query(
+                query_embeddings=[vector], n_results=min(n, available), include=["distances"]
+            )
+        distances = (found["distances"] or [[]])[0]
+        return [
+            (chunk_id, 1.0 - distance)
+            for chunk_id, distance in zip(found["ids"][0], distances, strict=True)
+        ]
+
     # -- repair ----------------------------------------------------------------------------------
-    def wipe(self) -> None:
-        """Delete everything on disk; the caller re-indexes. Used by `kb rebuild`."""
-        manifest = self.ingested_paths()
+    def close(self) -> None:
+        """Forget the open client; the next use opens the directory afresh."""
         self._store = None
+        self._client = None
+
+    def wipe(self) -> None:
+        """Delete everything on disk (every collection in the directory); the caller re-indexes.
+        Used by `kb rebuild`; close any other index over the same directory first."""
+        manifest = self.ingested_paths()
         if self._client is not None:
             # A corrupt store may refuse even a reset; the directory is removed below anyway.
             with suppress(ChromaError, sqlite3.Error, OSError):
                 self._client.reset()
-            self._client = None
+        self.close()
         # chroma keeps one system per path for the whole process, even after a failed open; a
         # stale one would keep pointing at the deleted files.
         SharedSystemClient.clear_system_cache()

@@ -17,16 +17,18 @@ from knowledge.cards import LANGUAGES
 from knowledge.errors import EmptyTextError, SourceNotFoundError, UnreadableFileError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping, Sequence
 
     from knowledge.cards import Card
     from knowledge.language import LanguageDetector
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
 # Bump when chunking changes, so every source is re-chunked once.
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 CHUNK_SIZE = 800
 CHUNK_OVERLAP = 120
+
+CARD_ID_SEPARATOR = "::"
 
 MetadataValue = str | int | float | bool
 
@@ -173,34 +175,30 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def card_document(card: Card) -> SourceDocument:
-    """A card as several chunks: its principle (English) and, per language, the customer's cues.
-    Separate chunks let a Polish review meet the Polish cues head-on instead of a blend of four
-    languages."""
+def card_document(
+    card: Card, examples: Mapping[str, Sequence[str]] | None = None
+) -> SourceDocument:
+    """A card as many small chunks: its principle (English); per language, the customer's cues;
+    and each example complaint on its own. A review is matched against all of them and a card
+    scores by its closest chunk, so a Polish review meets Polish complaints head-on instead of a
+    blend of four languages."""
+    examples = examples or {}
     key = "card:" + card.id
-    fingerprint = _fingerprint(json.dumps(card.model_dump(), sort_keys=True, ensure_ascii=False))
-    parts: list[tuple[str, str, str]] = [
-        (
-            "principle",
-            "en",
-            "\n".join(
-                [
-                    card.title,
-                    card.principle,
-                    *card.applies_to.situations,
-                    *card.do,
-                    *card.dont,
-                    *card.facts,
-                ]
-            ),
-        )
-    ]
-    # The customer's words in each language: what a review written in that language resembles.
-    # (The seller-voice phrasings are left out: they resemble replies, not reviews.)
+    fingerprint = _fingerprint(
+        json.dumps([card.model_dump(), examples], sort_keys=True, ensure_ascii=False)
+    )
+    principle = "\n".join(
+        [card.title, card.principle, *card.applies_to.situations, *card.do, *card.dont, *card.facts]
+    )
+    parts: list[tuple[str, str, str]] = [("principle", "en", principle)]
     parts += [("cues", language, ", ".join(card.cues.get(language))) for language in LANGUAGES]
+    parts += [
+        ("example", language, text) for language in LANGUAGES for text in examples.get(language, ())
+    ]
     chunks = [
         Chunk(
-            id=f"card-{card.id}-{part}-{language}",
+            # The card id leads the chunk id, so a query can rank cards from ids alone.
+            id=f"{card.id}{CARD_ID_SEPARATOR}{part}:{language}:{position}",
             text=text,
             metadata={
                 "kind": "card",
@@ -219,3 +217,7 @@ def card_document(card: Card) -> SourceDocument:
         if text.strip()
     ]
     return SourceDocument(key=key, fingerprint=fingerprint, chunks=chunks)
+
+
+def card_id_of(chunk_id: str) -> str:
+    return chunk_id.split(CARD_ID_SEPARATOR, 1)[0]

@@ -8,19 +8,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from knowledge.cards import load_cards, load_examples, load_routes
 from knowledge.errors import EmptyTextError
-from knowledge.ingest import card_document, collect_files, read_document
+from knowledge.index import KnowledgeIndex
+from knowledge.ingest import card_document, card_id_of, collect_files, read_document
 from knowledge.language import LanguageDetector
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from knowledge.cards import Card, Routes
-    from knowledge.index import Hit, KnowledgeIndex, SyncReport
+    from knowledge.embeddings import TextEmbedder
+    from knowledge.index import SyncReport
 
-# Chunks fetched per query before they are grouped into cards (each card has five chunks): enough
-# for the best chunk of nearly every card.
-CANDIDATE_CHUNKS = 120
+# Chunks fetched per query before they are grouped into cards: enough to see the closest chunk of
+# nearly every card (ids and distances only, so a large number is cheap).
+CANDIDATE_CHUNKS = 400
 # Only the opening of a long review is embedded: its first lines say what went wrong, and e5's
 # cost grows with length (a 1,500-character review takes ten times a tweet's time).
 QUERY_CHARS = 600
@@ -66,31 +69,31 @@ def _require_text(text: str, what: str) -> str:
     return stripped
 
 
-def _best_per_card(hits: Sequence[Hit]) -> dict[str, float]:
-    best: dict[str, float] = {}
-    for hit in hits:
-        card_id = str(hit.metadata["card_id"])
-        best[card_id] = max(best.get(card_id, -1.0), hit.score)
-    return best
-
-
 class KnowledgeBase:
-    """The playbook cards plus the seller's ingested documents, over one persistent index."""
+    """The playbook cards plus the seller's ingested documents, over one persistent directory."""
 
     def __init__(
-        self, index: KnowledgeIndex, cards: Sequence[Card], routes: Routes | None = None
+        self,
+        cards_index: KnowledgeIndex,
+        documents_index: KnowledgeIndex,
+        cards: Sequence[Card],
+        routes: Routes | None = None,
+        examples: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
     ) -> None:
-        self.index = index
+        self.cards_index = cards_index
+        self.documents_index = documents_index
         self.cards = {card.id: card for card in cards}
         self.routes = routes
+        self.examples = examples or {}
         self.detector = LanguageDetector()
         self._cards_ready = False
 
     def ensure_cards(self) -> SyncReport:
         """Index the curated cards the first time they are needed, and again when they change."""
-        report = self.index.sync(
-            [card_document(card) for card in self.cards.values()], kind="card", prune=["card:"]
-        )
+        documents = [
+            card_document(card, self.examples.get(card.id)) for card in self.cards.values()
+        ]
+        report = self.cards_index.sync(documents, prune=["card:"])
         self._cards_ready = True
         return report
 
@@ -98,23 +101,27 @@ class KnowledgeBase:
         if not self._cards_ready:
             self.ensure_cards()
 
-    def _similarities(self, text: str) -> dict[str, float]:
-        """card id -> similarity of its best chunk to the text, for every card found."""
-        query = _NOISE.sub(" ", text)[:QUERY_CHARS].strip() or text[:QUERY_CHARS]
-        return _best_per_card(self.index.query(query, CANDIDATE_CHUNKS, kind="card"))
+    def _card_similarities(self, vector: list[float]) -> dict[str, float]:
+        """card id -> similarity of its closest chunk, for the cards among the nearest chunks."""
+        best: dict[str, float] = {}
+        for chunk_id, score in self.cards_index.nearest_ids(vector, CANDIDATE_CHUNKS):
+            card_id = card_id_of(chunk_id)
+            best[card_id] = max(best.get(card_id, -1.0), score)
+        return best
 
     def _route_boosts(self, aspects: Sequence[str], flags: Sequence[str]) -> dict[str, float]:
         boosts: dict[str, float] = {}
         if self.routes is None:
             return boosts
         weighted = [
-            (self.routes.aspects.get(aspect, []), 1.0 if rank == 0 else SECONDARY_ASPECT_FACTOR)
+            (self.routes.aspects.get(aspect, []), 1.0 if rank == 0 else SECONDARY_ASPECT_FACTOR)  # type: ignore[call-overload]
             for rank, aspect in enumerate(aspects)
         ] + [(self.routes.flags.get(flag, []), FLAG_FACTOR) for flag in flags]  # type: ignore[call-overload]
         for route, factor in weighted:
             for position, card_id in enumerate(route[: len(ROUTE_POSITION_WEIGHTS)]):
-                boost = factor * ROUTE_POSITION_WEIGHTS[position]
-                boosts[card_id] = boosts.get(card_id, 0.0) + boost
+                boosts[card_id] = (
+                    boosts.get(card_id, 0.0) + factor * ROUTE_POSITION_WEIGHTS[position]
+                )
         return boosts
 
     def retrieve_cards(
@@ -125,15 +132,16 @@ class KnowledgeBase:
         aspects: Sequence[str] = (),
         flags: Sequence[str] = (),
     ) -> list[ScoredCard]:
-        """The ``k`` cards that fit ``text`` best.
+        """The ``k`` cards that fit a review best.
 
-        With the review's detected complaint types (``aspects``, main one first) and risks
-        (``flags``), the playbook's first advice for them leads and similarity orders the rest;
-        without them, similarity alone decides.
+        Similarity to the cards' example complaints, cues and principles (z-scored across cards,
+        so it means the same for every backend) is blended with the playbook's routes for the
+        review's detected complaint types (``aspects``, main one first) and risks (``flags``).
         """
         _require_text(text, "review")
         self._ready()
-        similarity = self._similarities(text)
+        query = _NOISE.sub(" ", text)[:QUERY_CHARS].strip() or text[:QUERY_CHARS]
+        similarity = self._card_similarities(self.cards_index.embed_query(query))
         values = list(similarity.values()) or [0.0]
         mean, spread = statistics.fmean(values), statistics.pstdev(values) or 1.0
         floor = min(values)
@@ -151,11 +159,10 @@ class KnowledgeBase:
         """Cards and ingested passages together, best first; each card appears once."""
         query = _require_text(text, "query")
         self._ready()
+        vector = self.cards_index.embed_query(query)
         results = [
             SearchResult(card_id, card.title, card.article, score, card.principle)
-            for card_id, score in _best_per_card(
-                self.index.query(query, CANDIDATE_CHUNKS, kind="card")
-            ).items()
+            for card_id, score in self._card_similarities(vector).items()
             if (card := self.cards.get(card_id))
         ]
         results += [
@@ -166,7 +173,7 @@ class KnowledgeBase:
                 score=hit.score,
                 text=hit.text,
             )
-            for hit in self.index.query(query, k, kind="document")
+            for hit in self.documents_index.query(vector, k)
         ]
         results.sort(key=lambda result: (-result.score, result.id))
         return results[:k]
@@ -180,20 +187,33 @@ class KnowledgeBase:
         files = collect_files(paths)
         documents = [read_document(path, self.detector) for path in files]
         directories = [f"file:{path.resolve()}/" for path in paths if path.is_dir()]
-        return self.index.sync(documents, kind="document", prune=directories)
+        return self.documents_index.sync(documents, prune=directories)
 
     def rebuild(self) -> tuple[SyncReport, list[str]]:
         """Start the index afresh: the cards, then every ingested file that still exists.
 
         Returns the report and the paths that could not be re-ingested (moved or deleted).
         """
-        remembered = self.index.ingested_paths()
-        self.index.wipe()
+        remembered = self.documents_index.ingested_paths()
+        self.documents_index.close()
+        self.cards_index.wipe()
         report = self.ensure_cards()
         present = [Path(path) for path in remembered.values() if Path(path).exists()]
         missing = [path for path in remembered.values() if not Path(path).exists()]
         if present:
             documents = [read_document(path, self.detector) for path in present]
-            files_report = self.index.sync(documents, kind="document")
-            report.added += files_report.added
+            report.added += self.documents_index.sync(documents).added
         return report, missing
+
+
+def open_knowledge_base(directory: Path, embedder: TextEmbedder) -> KnowledgeBase:
+    """The shipped cards, routes and examples over an index directory (created on first use)."""
+    cards = load_cards()
+    card_ids = {card.id for card in cards}
+    return KnowledgeBase(
+        KnowledgeIndex(directory, embedder, kind="card"),
+        KnowledgeIndex(directory, embedder, kind="document"),
+        cards,
+        load_routes(card_ids=card_ids),
+        load_examples(card_ids=card_ids),
+    )

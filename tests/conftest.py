@@ -9,10 +9,8 @@ import pytest
 
 from bot.engine.language_pack import LanguagePacks
 from bot.engine.service import CoachEngine
-from knowledge.cards import load_cards, load_routes
 from knowledge.embeddings import make_embedder
-from knowledge.index import KnowledgeIndex
-from knowledge.retrieval import KnowledgeBase
+from knowledge.retrieval import open_knowledge_base
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -60,7 +58,5 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def engine(tmp_path_factory: pytest.TempPathFactory) -> CoachEngine:
     """One engine for the session (hash embeddings: the composer and checker do not depend on
     the embedding backend, and hash builds its index in under a second)."""
-    cards = load_cards()
-    index = KnowledgeIndex(tmp_path_factory.mktemp("engine-index"), make_embedder("hash"))
-    knowledge = KnowledgeBase(index, cards, load_routes(card_ids={card.id for card in cards}))
+    knowledge = open_knowledge_base(tmp_path_factory.mktemp("engine-index"), make_embedder("hash"))
     return CoachEngine(knowledge, LanguagePacks())

@@ -36,7 +36,7 @@ import json, chromadb, knowledge.index
 from chromadb.config import Settings
 path = {str(isolated_env / "index")!r}
 client = chromadb.PersistentClient(path, Settings(anonymized_telemetry=False))
-collection = client.get_collection("knowledge-e5")
+collection = client.get_collection("cards-e5")
 found = collection.query(query_texts=["посылка пришла разбитой"], n_results=3)
 ef = collection.configuration["embedding_function"]
 print(json.dumps({{"ef": ef.name(), "config": ef.get_config(), "ids": found["ids"][0]}}))
@@ -55,7 +55,7 @@ print(json.dumps({{"ef": ef.name(), "config": ef.get_config(), "ids": found["ids
     answer = json.loads(reopened.stdout)
     assert answer["ef"] == "complaint-coach"
     assert answer["config"]["backend"] == "e5"
-    assert all(chunk_id.startswith("card-") for chunk_id in answer["ids"])
+    assert all("::" in chunk_id for chunk_id in answer["ids"])  # card chunks
     # chroma's default embedding would have fetched an ONNX model into ~/.cache/chroma.
     assert not (home / ".cache" / "chroma").exists()
 
