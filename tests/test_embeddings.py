@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from knowledge.embeddings import E5Embedder, HashEmbedder
+from knowledge.textfold import fold, folded_with_positions
 from tests.conftest import REPO
 
 
@@ -49,3 +50,11 @@ def test_e5_runs_offline_and_matches_meaning_across_languages():
     )
     assert len(review) == 384
     assert _cosine(review, late) > _cosine(review, rude)
+
+
+def test_folding_ignores_case_accents_and_apostrophe_style():
+    for text in ("Won’t WORK in Łódź", "Καθυστέρηση ΠΑΡΑΓΓΕΛΊΑΣ", "Заказ № 5"):
+        assert fold(text) == folded_with_positions(text)[0]
+    assert fold("Won’t") == fold("won't")
+    assert fold("ΚΑΘΥΣΤΈΡΗΣΗ") == fold("καθυστερηση")
+    assert fold("Zażółć") == "zazolc"
