@@ -46,7 +46,13 @@ def bench_backend(backend: str, queries: list, all_texts: list[str], workdir: Pa
 
     def hybrid(text: str) -> list[str]:
         review = understand(text, packs)
-        found = knowledge.retrieve_cards(text, k=10, aspects=review.aspects, flags=review.flags)
+        found = knowledge.retrieve_cards(
+            text,
+            k=10,
+            aspects=review.aspects,
+            flags=review.flags,
+            situations=review.situations,
+        )
         return [scored.card.id for scored in found]
 
     def similarity_only(text: str) -> list[str]:

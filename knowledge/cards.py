@@ -99,6 +99,9 @@ class Routes(BaseModel):
 
     aspects: dict[Aspect, list[str]]
     flags: dict[Flag, list[str]]
+    # Situations the lexicons detect (the customer was blamed, was never told, it happened
+    # again...), each pointing at the card written for exactly that.
+    situations: dict[str, list[str]] = Field(default_factory=dict)
 
 
 def load_routes(path: Path = ROUTES_PATH, card_ids: set[str] | None = None) -> Routes:
@@ -106,7 +109,8 @@ def load_routes(path: Path = ROUTES_PATH, card_ids: set[str] | None = None) -> R
         routes = Routes.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except (yaml.YAMLError, ValidationError) as error:
         raise CardFormatError(f"{path.name} is not valid: {str(error).splitlines()[0]}") from error
-    named = {card for cards in [*routes.aspects.values(), *routes.flags.values()] for card in cards}
+    lists = [*routes.aspects.values(), *routes.flags.values(), *routes.situations.values()]
+    named = {card for cards in lists for card in cards}
     if card_ids is not None and (unknown := named - card_ids):
         raise CardFormatError(f"{path.name} names cards that do not exist: {sorted(unknown)}")
     return routes

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
 # Bump when chunking changes, so every source is re-chunked once.
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 CHUNK_SIZE = 800
 CHUNK_OVERLAP = 120
 
@@ -178,10 +178,10 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
 def card_document(
     card: Card, examples: Mapping[str, Sequence[str]] | None = None
 ) -> SourceDocument:
-    """A card as many small chunks: its principle (English); per language, the customer's cues;
-    and each example complaint on its own. A review is matched against all of them and a card
-    scores by its closest chunk, so a Polish review meets Polish complaints head-on instead of a
-    blend of four languages."""
+    """A card as many small chunks: its principle (English) and each example complaint on its
+    own, in four languages. A review is matched against all of them and a card scores by its
+    closest few, so a Polish review meets Polish complaints head-on instead of a blend of four
+    languages."""
     examples = examples or {}
     key = "card:" + card.id
     fingerprint = _fingerprint(
@@ -191,7 +191,8 @@ def card_document(
         [card.title, card.principle, *card.applies_to.situations, *card.do, *card.dont, *card.facts]
     )
     parts: list[tuple[str, str, str]] = [("principle", "en", principle)]
-    parts += [("cues", language, ", ".join(card.cues.get(language))) for language in LANGUAGES]
+    # Cue lists are left out: a comma-separated list of phrases embeds poorly and slowly, and
+    # the example complaints say the same in whole sentences.
     parts += [
         ("example", language, text) for language in LANGUAGES for text in examples.get(language, ())
     ]

@@ -36,6 +36,9 @@ SIMILARITY_WEIGHT = 0.3
 ROUTE_POSITION_WEIGHTS = (1.0, 0.6, 0.4, 0.3)
 SECONDARY_ASPECT_FACTOR = 0.5
 FLAG_FACTOR = 1.2
+# A situation is more specific than a complaint type, so its card comes first.
+SITUATION_FACTOR = 1.5
+CLOSEST_CHUNKS = 3
 
 
 @dataclass(frozen=True)
@@ -102,21 +105,28 @@ class KnowledgeBase:
             self.ensure_cards()
 
     def _card_similarities(self, vector: list[float]) -> dict[str, float]:
-        """card id -> similarity of its closest chunk, for the cards among the nearest chunks."""
-        best: dict[str, float] = {}
+        """card id -> mean similarity of its closest chunks (up to CLOSEST_CHUNKS of them): one
+        lucky example is weaker evidence than several that resemble the review."""
+        per_card: dict[str, list[float]] = {}
         for chunk_id, score in self.cards_index.nearest_ids(vector, CANDIDATE_CHUNKS):
-            card_id = card_id_of(chunk_id)
-            best[card_id] = max(best.get(card_id, -1.0), score)
-        return best
+            closest = per_card.setdefault(card_id_of(chunk_id), [])
+            if len(closest) < CLOSEST_CHUNKS:  # results come best first
+                closest.append(score)
+        return {card_id: statistics.fmean(scores) for card_id, scores in per_card.items()}
 
-    def _route_boosts(self, aspects: Sequence[str], flags: Sequence[str]) -> dict[str, float]:
+    def _route_boosts(
+        self, aspects: Sequence[str], flags: Sequence[str], situations: Sequence[str]
+    ) -> dict[str, float]:
         boosts: dict[str, float] = {}
         if self.routes is None:
             return boosts
+        routes = self.routes
         weighted = [
-            (self.routes.aspects.get(aspect, []), 1.0 if rank == 0 else SECONDARY_ASPECT_FACTOR)  # type: ignore[call-overload]
+            (routes.aspects.get(aspect, []), 1.0 if rank == 0 else SECONDARY_ASPECT_FACTOR)  # type: ignore[call-overload]
             for rank, aspect in enumerate(aspects)
-        ] + [(self.routes.flags.get(flag, []), FLAG_FACTOR) for flag in flags]  # type: ignore[call-overload]
+        ]
+        weighted += [(routes.flags.get(flag, []), FLAG_FACTOR) for flag in flags]  # type: ignore[call-overload]
+        weighted += [(routes.situations.get(name, []), SITUATION_FACTOR) for name in situations]
         for route, factor in weighted:
             for position, card_id in enumerate(route[: len(ROUTE_POSITION_WEIGHTS)]):
                 boosts[card_id] = (
@@ -131,12 +141,14 @@ class KnowledgeBase:
         *,
         aspects: Sequence[str] = (),
         flags: Sequence[str] = (),
+        situations: Sequence[str] = (),
     ) -> list[ScoredCard]:
         """The ``k`` cards that fit a review best.
 
-        Similarity to the cards' example complaints, cues and principles (z-scored across cards,
-        so it means the same for every backend) is blended with the playbook's routes for the
-        review's detected complaint types (``aspects``, main one first) and risks (``flags``).
+        Similarity to the cards' example complaints and principles (z-scored across cards, so it
+        means the same for every backend) is blended with the playbook's routes for what the
+        review was understood to be about: complaint types (``aspects``, main one first), risks
+        (``flags``) and situations (the customer was blamed, never told, it happened again...).
         """
         _require_text(text, "review")
         self._ready()
@@ -149,7 +161,7 @@ class KnowledgeBase:
             card_id: SIMILARITY_WEIGHT * (similarity.get(card_id, floor) - mean) / spread
             for card_id in self.cards
         }
-        for card_id, boost in self._route_boosts(aspects, flags).items():
+        for card_id, boost in self._route_boosts(aspects, flags, situations).items():
             if card_id in scores:
                 scores[card_id] += boost
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))

@@ -55,6 +55,10 @@ class LanguagePack:
     def flag_matchers(self) -> dict[str, PhraseMatcher]:
         return {flag: self.matcher("flags", flag) for flag in FLAGS if flag != "personal_data"}
 
+    def situation_matchers(self) -> dict[str, PhraseMatcher]:
+        names = self.lexicon.get("situations", {}) or {}
+        return {name: self.matcher("situations", name) for name in names}
+
     @cached_property
     def personal_data_words(self) -> dict[str, list[str]]:
         words = self.lexicon.get("personal_data", {})

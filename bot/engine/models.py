@@ -47,6 +47,9 @@ class Review(BaseModel):
     # Personal data found in the review (order numbers, e-mails, phones, addresses): used to make
     # sure none of it is repeated in public; never part of the output.
     personal_data: list[str] = Field(default_factory=list, exclude=True)
+    # What else the lexicons recognised (the customer was blamed, was never told, it happened
+    # again...): steers retrieval to the card for that situation; not part of the output.
+    situations: list[str] = Field(default_factory=list, exclude=True)
 
     @property
     def reply_language(self) -> ReplyLanguage:

@@ -49,6 +49,7 @@ class CoachEngine:
                 RETRIEVED_CARDS,
                 aspects=review.aspects,
                 flags=review.flags,
+                situations=review.situations,
             )
         )
         return [item.card for item in scored]

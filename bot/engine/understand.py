@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from bot.engine.language_pack import LanguagePacks
 
 
+# A review this short that names no problem is a vague outburst: find out what happened first.
+VAGUE_WORDS = 15
 _LINKS = re.compile(r"https?://\S+|www\.\S+")
 
 
@@ -44,6 +46,11 @@ def understand(text: str, packs: LanguagePacks) -> Review:
     aspects = [aspect for aspect in ASPECTS if counts.get(aspect)]
     aspects.sort(key=lambda aspect: -counts[aspect])
     flags = [flag for flag, matcher in pack.flag_matchers().items() if matcher.matches(text)]
+    situations = [
+        name for name, matcher in pack.situation_matchers().items() if matcher.matches(text)
+    ]
+    if aspects == [] and len(text.split()) <= VAGUE_WORDS:
+        situations.append("vague")
     words = pack.personal_data_words
     personal_data = find_personal_data(text, words["order"], words["address"])
     if personal_data:
@@ -54,4 +61,5 @@ def understand(text: str, packs: LanguagePacks) -> Review:
         aspects=aspects or ["other"],
         flags=flags,  # type: ignore[arg-type]
         personal_data=personal_data,
+        situations=situations,
     )
