@@ -8,12 +8,23 @@ from typing import TYPE_CHECKING
 from bot.engine.models import MAX_REVIEW_CHARS, Review
 from bot.engine.personal_data import find_personal_data
 from bot.errors import InputError
-from knowledge.cards import ASPECTS
 
 if TYPE_CHECKING:
     from bot.engine.language_pack import LanguagePacks
 
 
+MAIN_ASPECT_PRIORITY = (
+    "damaged_item",
+    "wrong_item",
+    "missing_item",
+    "refund_problem",
+    "billing_problem",
+    "late_delivery",
+    "not_as_described",
+    "poor_quality",
+    "no_response",
+    "rude_service",
+)
 # A review this short that names no problem is a vague outburst: find out what happened first.
 VAGUE_WORDS = 15
 _LINKS = re.compile(r"https?://\S+|www\.\S+")
@@ -41,9 +52,9 @@ def understand(text: str, packs: LanguagePacks) -> Review:
     language = packs.detector.detect(text)
     pack = packs[language]
     counts = {aspect: len(matcher.find(text)) for aspect, matcher in pack.aspect_matchers().items()}
-    # Most mentioned first; ties keep the vocabulary's order, which puts concrete, actionable
-    # problems (delivery, damage) ahead of broad ones (quality, service).
-    aspects = [aspect for aspect in ASPECTS if counts.get(aspect)]
+    # Most mentioned first; on a tie, the one the reply must face first (a broken item before
+    # the delay that came with it, a concrete problem before a broad one).
+    aspects = [aspect for aspect in MAIN_ASPECT_PRIORITY if counts.get(aspect)]
     aspects.sort(key=lambda aspect: -counts[aspect])
     flags = [flag for flag, matcher in pack.flag_matchers().items() if matcher.matches(text)]
     situations = [
