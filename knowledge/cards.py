@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, get_args
 
-import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from knowledge.data import YAMLError, read_yaml
 from knowledge.errors import CardFormatError
 
 Language = Literal["en", "el", "ru", "pl"]
@@ -79,9 +79,9 @@ class Card(BaseModel):
 
 def load_card(path: Path) -> Card:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path)
         card = Card.model_validate(data)
-    except (yaml.YAMLError, ValidationError, UnicodeDecodeError) as error:
+    except (YAMLError, ValidationError, UnicodeDecodeError) as error:
         first_line = str(error).splitlines()[0]
         raise CardFormatError(f"card {path.name} is not valid: {first_line}") from error
     if card.id != path.stem:
@@ -106,8 +106,8 @@ class Routes(BaseModel):
 
 def load_routes(path: Path = ROUTES_PATH, card_ids: set[str] | None = None) -> Routes:
     try:
-        routes = Routes.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (yaml.YAMLError, ValidationError) as error:
+        routes = Routes.model_validate(read_yaml(path))
+    except (YAMLError, ValidationError) as error:
         raise CardFormatError(f"{path.name} is not valid: {str(error).splitlines()[0]}") from error
     lists = [*routes.aspects.values(), *routes.flags.values(), *routes.situations.values()]
     named = {card for cards in lists for card in cards}
@@ -123,9 +123,9 @@ def load_examples(
     examples: dict[str, dict[str, list[str]]] = {}
     for path in sorted(directory.glob("*.yaml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = read_yaml(path)
             language, per_card = data["language"], data["examples"]
-        except (yaml.YAMLError, KeyError, TypeError) as error:
+        except (YAMLError, KeyError, TypeError) as error:
             raise CardFormatError(f"examples file {path.name} is not valid: {error}") from error
         if card_ids is not None and (unknown := set(per_card) - card_ids):
             raise CardFormatError(f"{path.name} names cards that do not exist: {sorted(unknown)}")

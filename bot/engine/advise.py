@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-import yaml
-
 from bot.engine.language_pack import KNOWLEDGE_DIR
 from bot.engine.models import Channel, CoachingNote, Review, SellerProfile, Source, TakePrivate
+from knowledge.data import read_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,7 +26,7 @@ class Advisor:
 
     def __init__(self, cards: dict[str, Card], rules_path=KNOWLEDGE_DIR / "advice.yaml") -> None:
         self.cards = cards
-        self.rules = yaml.safe_load(rules_path.read_text("utf-8"))
+        self.rules = read_yaml(rules_path)
 
     def take_private(
         self, review: Review, profile: SellerProfile, prior_replies: int = 0

@@ -7,10 +7,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.engine.matching import PhraseMatcher
 from knowledge.cards import ASPECTS, FLAGS
+from knowledge.data import read_yaml
 from knowledge.language import LanguageDetector
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
@@ -28,7 +27,7 @@ TONE_KINDS = (
 
 
 def _read(path: Path) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text("utf-8")) or {}
+    return read_yaml(path) or {}
 
 
 @dataclass
