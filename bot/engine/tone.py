@@ -6,6 +6,7 @@ import hashlib
 import re
 from typing import TYPE_CHECKING
 
+from bot.engine.matching import Match
 from bot.engine.models import Finding, FindingKind
 from bot.engine.personal_data import find_personal_data, leaked
 
@@ -13,7 +14,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from bot.engine.language_pack import LanguagePack, LanguagePacks
-    from bot.engine.matching import Match
 
 _SENTENCE = re.compile(r"[^.!?…;\n]+[.!?…;]*", re.UNICODE)
 _LONG_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
@@ -59,6 +59,13 @@ def _sentence_at(text: str, position: int) -> str:
         if sentence.start() <= position < sentence.end():
             return sentence.group(0).strip()
     return text.strip()
+
+
+def _sentence_span(text: str, position: int) -> Match:
+    for sentence in _SENTENCE.finditer(text):
+        if sentence.start() <= position < sentence.end():
+            return Match("", sentence.start(), sentence.end())
+    return Match("", 0, len(text))
 
 
 def _pick(options: Sequence[str], seed: str) -> str:
@@ -133,8 +140,10 @@ def find_problems(
         matches = sarcasm if kind == "sarcasm" else pack.matcher("tone", kind).find(reply)
         if matches:
             problems[kind] = _sentence_at(reply, matches[0].start)
-    # "Sorry you feel that way" is not an apology: apology words inside sarcasm do not count.
-    if not _outside(pack.matcher("tone", "apology").find(reply), sarcasm):
+    # "Sorry you feel that way" is not an apology: an apology word in a sentence that is
+    # sarcastic does not count.
+    sarcastic = [_sentence_span(reply, match.start) for match in sarcasm]
+    if not _outside(pack.matcher("tone", "apology").find(reply), sarcastic):
         problems["no_apology"] = reply.strip().split("\n")[0][:160]
     if not pack.matcher("tone", "solution").matches(reply):
         problems["no_solution"] = reply.strip().split("\n")[-1][-160:]
