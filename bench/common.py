@@ -30,11 +30,11 @@ def tone_split(row_id: str) -> str:
     return "tune" if int(hashlib.sha1(row_id.encode()).hexdigest(), 16) % 2 == 0 else "test"
 
 
-def tone_rows() -> list[tuple[str, str, str | None, set[str]]]:
+def tone_rows(name: str = "tone.jsonl") -> list[tuple[str, str, str | None, set[str]]]:
     """(id, reply, review, expected kinds); real business replies are read from dev by id."""
     reviews = dev_reviews()
     rows = []
-    for row in read_jsonl(LABELS / "tone.jsonl"):
+    for row in read_jsonl(LABELS / name):
         if "source_id" in row:
             reply = reviews[row["source_id"]]["reply"]
             review = reviews[row["review_id"]]["text"]

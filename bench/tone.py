@@ -15,7 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import LANGUAGES, build_engine, tone_rows, tone_split  # noqa: E402
+from bench.common import LABELS, LANGUAGES, build_engine, tone_rows, tone_split  # noqa: E402
 from bot.engine.quality import evaluate_tone  # noqa: E402
 from bot.engine.service import CoachEngine  # noqa: E402
 
@@ -50,6 +50,21 @@ def main() -> None:
             f"Good replies passing untouched ({split}): {result.good_pass_rate:.2f} "
             f"of {result.good_replies}"
         )
+    fresh_path = LABELS / "tone_fresh.jsonl"
+    if fresh_path.exists():
+        fresh_rows = tone_rows(fresh_path.name)
+        with tempfile.TemporaryDirectory() as workdir:
+            fresh = asyncio.run(evaluate_tone(build_engine(Path(workdir), "hash"), fresh_rows))
+        print()
+        print(f"Fresh blind set ({len(fresh_rows)} replies written after the tuning, never used")
+        print("for it): | kind | precision | recall | labelled |")
+        for kind, score in sorted(fresh.kinds.items()):
+            labelled = score.true_positive + score.false_negative
+            print(f"| {kind} | {score.precision:.2f} | {score.recall:.2f} | {labelled} |")
+        print(f"Good replies passing untouched (fresh): {fresh.good_pass_rate:.2f}")
+        if args.show_misses:
+            for row_id, kinds in fresh.false_alarms:
+                print("fresh false alarm", row_id, kinds)
     if args.show_misses:
         for row_id, kinds in results["all"].false_alarms:
             print("false alarm", row_id, kinds)
