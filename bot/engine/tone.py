@@ -21,34 +21,41 @@ _LONG_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
 _ACRONYMS = frozenset(
     {"USPS", "UPS", "DHL", "FEDEX", "HTTP", "HTTPS", "HTML", "ASAP", "USB", "EMS"}
 )
-# Mailboxes that belong to a shop, not a person.
-_ROLE_MAILBOXES = frozenset(
-    [
-        "hello",
-        "hi",
-        "info",
-        "support",
-        "contact",
-        "kontakt",
-        "help",
-        "service",
-        "shop",
-        "sklep",
-        "sales",
-        "office",
-        "team",
-        "orders",
-        "order",
-        "biuro",
-        "obsluga",
-        "care",
-        "customercare",
-        "enquiries",
-        "admin",
-        "mail",
-        "post",
-        "magazin",
-    ]
+# Free mailbox providers: an address there is a person's, not a shop's.
+_PERSONAL_MAIL_PROVIDERS = frozenset(
+    {
+        *[
+            "gmail",
+            "googlemail",
+            "yahoo",
+            "hotmail",
+            "outlook",
+            "live",
+            "msn",
+            "icloud",
+            "me",
+            "aol",
+            "gmx",
+            "web",
+            "mail",
+        ],
+        *[
+            "yandex",
+            "ya",
+            "rambler",
+            "bk",
+            "list",
+            "inbox",
+            "wp",
+            "o2",
+            "onet",
+            "interia",
+            "op",
+            "poczta",
+            "protonmail",
+            "proton",
+        ],
+    }
 )
 _TOLL_FREE = re.compile(r"^\+?(1[\s-]?8\d\d|0?800|8[\s-]?800)")
 _PHRASE_KINDS: tuple[FindingKind, ...] = ("blame", "argue", "sarcasm", "corporate")
@@ -102,30 +109,36 @@ def _review_incentive(reply: str, pack: LanguagePack) -> str | None:
     return None
 
 
-def _is_own_contact(snippet: str, sentence: str, pack: LanguagePack) -> bool:
-    """The shop's own e-mail or phone ("write to us at hello@shop.com") is not private data."""
-    local = snippet.split("@", maxsplit=1)[0].lower() if "@" in snippet else ""
-    toll_free = bool(_TOLL_FREE.match(snippet.strip()))
-    return (
-        local in _ROLE_MAILBOXES
-        or toll_free
-        or pack.matcher("tone", "own_contact").matches(sentence)
-    )
+def _is_customers(snippet: str, sentence: str, pack: LanguagePack) -> bool:
+    """Is a contact detail in a reply the customer's (not the shop's own)?
+
+    Phone numbers and business addresses in a reply are usually the shop's ("call our reception
+    on ..."); they count only when the sentence points them at the customer ("we'll call you
+    on ..."). An e-mail counts when it is a personal mailbox or pointed at the customer.
+    """
+    if pack.matcher("tone", "own_contact").matches(sentence):
+        return False
+    pointed_at_customer = pack.matcher("tone", "contact_you").matches(sentence)
+    if "@" in snippet:
+        domain = snippet.rsplit("@", 1)[-1].lower()
+        return pointed_at_customer or domain.split(".")[0] in _PERSONAL_MAIL_PROVIDERS
+    return pointed_at_customer and not _TOLL_FREE.match(snippet.strip())
 
 
 def _private_details(reply: str, pack: LanguagePack, review_data: Sequence[str]) -> str | None:
-    """An excerpt showing personal data: anything repeated from the review, and any order number,
-    address, personal e-mail or phone that is not the shop's own contact."""
+    """An excerpt showing the customer's personal data: anything repeated from the review, any
+    order number or street address, and a contact detail that is the customer's, not the shop's."""
     repeated = leaked(reply, review_data)
     if repeated:
         return _sentence_at(reply, max(reply.find(repeated[0]), 0))
     words = pack.personal_data_words
     for snippet in find_personal_data(reply, words["order"], words["address"]):
-        position = max(reply.find(snippet), 0)
-        sentence = _sentence_at(reply, position)
+        sentence = _sentence_at(reply, max(reply.find(snippet), 0))
         is_contact = "@" in snippet or not any(ch.isalpha() for ch in snippet.strip("+"))
-        if is_contact and _is_own_contact(snippet, sentence, pack):
+        if is_contact and not _is_customers(snippet, sentence, pack):
             continue
+        if not is_contact and pack.matcher("tone", "own_contact").matches(sentence):
+            continue  # the shop's own address ("bring it to our service centre at ...")
         return sentence
     return None
 
