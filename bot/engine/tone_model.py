@@ -85,7 +85,7 @@ class ToneModels:
             for sentence in data.get(label, []):
                 sentences.append(str(sentence))
                 labels.append(label)
-        features = np.array(self.embedder.embed_passages(sentences))
+        features = np.array([self.embedder.embed_array(sentence) for sentence in sentences])
         models = {}
         for kind in LEARNED_KINDS:
             target = np.array([label == kind for label in labels])
@@ -103,7 +103,7 @@ class ToneModels:
         """kind -> the first sentence the classifier is confident shows it."""
         if not sentences:
             return {}
-        features = np.array(self.embedder.embed_passages(sentences))
+        features = np.array([self.embedder.embed_array(sentence) for sentence in sentences])
         found: dict[str, str] = {}
         for kind, model in self.models().items():
             probabilities = model.probability(features)
