@@ -35,5 +35,4 @@ def build_engine(settings: Settings) -> CoachEngine:
     from bot.engine.language_pack import LanguagePacks  # noqa: PLC0415
     from bot.engine.service import CoachEngine  # noqa: PLC0415
 
-    packs = LanguagePacks(cache_dir=settings.coach.data_dir / "models")
-    return CoachEngine(build_knowledge_base(settings), packs)
+    return CoachEngine(build_knowledge_base(settings), LanguagePacks())

@@ -78,7 +78,7 @@ class HashEmbedder:
         return self.embed_array(text).tolist()
 
     def embed_array(self, text: str) -> np.ndarray:
-        """The embedding as a numpy vector (what the tone classifiers consume)."""
+        """The embedding as a numpy vector: counts land in their buckets in one bincount."""
         features = self._features(text)
         digests = np.fromiter(
             (zlib.crc32(feature.encode("utf-8")) for feature in features),

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.engine.matching import PhraseMatcher
-from bot.engine.tone_model import ToneModels
 from knowledge.cards import ASPECTS, FLAGS
 from knowledge.data import read_yaml
 from knowledge.language import LanguageDetector
@@ -39,7 +38,6 @@ class LanguagePack:
     phrasing: dict[str, Any]
     lexicon: dict[str, Any]
     tone: dict[str, Any]
-    tone_models: ToneModels | None = None
     _matchers: dict[str, PhraseMatcher] = field(default_factory=dict, repr=False)
 
     def matcher(self, group: str, name: str) -> PhraseMatcher:
@@ -69,11 +67,8 @@ class LanguagePack:
 class LanguagePacks:
     """The four packs, read lazily: a check in Greek never parses the Polish files."""
 
-    def __init__(self, directory: Path = KNOWLEDGE_DIR, cache_dir: Path | None = None) -> None:
-        """``cache_dir``: where trained tone classifiers are kept between processes (none: they
-        are trained again in each process, about a second per language)."""
+    def __init__(self, directory: Path = KNOWLEDGE_DIR) -> None:
         self.directory = directory
-        self.cache_dir = cache_dir
         self._packs: dict[str, LanguagePack] = {}
         self.detector = LanguageDetector()
         self.finding_kinds: dict[str, dict[str, str]] = _read(directory / "tone" / "kinds.yaml")
@@ -86,10 +81,5 @@ class LanguagePacks:
                 phrasing=_read(self.directory / "phrasing" / f"{language}.yaml"),
                 lexicon=_read(self.directory / "lexicon" / f"{language}.yaml"),
                 tone=_read(self.directory / "tone" / f"{language}.yaml"),
-                tone_models=self._tone_models(language),
             )
         return self._packs[language]
-
-    def _tone_models(self, language: str) -> ToneModels | None:
-        training = self.directory / "tone" / "training" / f"{language}.yaml"
-        return ToneModels(training, self.cache_dir) if training.exists() else None

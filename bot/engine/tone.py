@@ -153,14 +153,6 @@ def find_problems(
         matches = sarcasm if kind == "sarcasm" else pack.matcher("tone", kind).find(reply)
         if matches:
             problems[kind] = _sentence_at(reply, matches[0].start)
-    if pack.tone_models is not None:
-        # The classifiers catch the wordings no lexicon lists; the lexicons' excerpt wins a tie.
-        sentences = [match.group(0).strip() for match in _SENTENCE.finditer(reply)]
-        learned = pack.tone_models.flagged([s for s in sentences if s])
-        for kind, sentence in learned.items():
-            problems.setdefault(kind, sentence)  # type: ignore[arg-type]
-        if "sarcasm" in learned:
-            sarcasm = [*sarcasm, _sentence_span(reply, max(reply.find(learned["sarcasm"]), 0))]
     # "Sorry you feel that way" is not an apology: an apology word in a sentence that is
     # sarcastic does not count.
     sarcastic = [_sentence_span(reply, match.start) for match in sarcasm]
