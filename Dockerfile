@@ -27,7 +27,7 @@ COPY prompts ./prompts
 RUN uv sync --locked --no-dev --no-editable
 
 USER coach
-# Builds the card index with the default embeddings (bundled e5 model, no download).
+# Builds the card index with the default embeddings (no model, no download).
 RUN complaint-coach kb stats
 
 VOLUME /data

@@ -77,6 +77,21 @@ def bench_backend(backend: str, queries: list, all_texts: list[str], workdir: Pa
     }
 
 
+def human_agreement(first: list[dict], second_path: Path) -> str:
+    """How a second, independent labeller's top three cards score against the first's must
+    cards: the level a careful human reader reaches on this metric."""
+    second = {row["id"]: row for row in read_jsonl(second_path)}
+    recalls = []
+    for row in first:
+        theirs = second[row["id"]]
+        ranked = (theirs["must"] + theirs["also"])[:3]
+        recalls.append(len(set(ranked) & set(row["must"])) / min(3, len(row["must"])))
+    return (
+        f"(a second, independent labeller reaches recall@3 {statistics.fmean(recalls):.2f} "
+        "on the same must cards: the human level)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backends", nargs="+", default=["hash", "e5"])
@@ -108,6 +123,9 @@ def main() -> None:
         f"{b} {results[b]['similarity_only']['all'].recall_at_3:.2f}" for b in args.backends
     )
     print(f"(similarity alone, without the routes: recall@3 {similarity})")
+    second = REPO / "bench" / "labels" / "retrieval_second_labeller.jsonl"
+    if second.exists():
+        print(human_agreement(read_jsonl(REPO / "bench" / "labels" / "retrieval.jsonl"), second))
     print()
     print("Speed (2 cores; one retrieval = understand + embed the review + query chroma + rank)")
     print("| backend | index build from empty (s) | retrieval median (ms) | p99 (ms) | runs |")

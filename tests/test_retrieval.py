@@ -12,10 +12,11 @@ from knowledge.evaluation import evaluate, labelled_queries
 from knowledge.retrieval import open_knowledge_base
 
 
-@pytest.fixture(scope="module")
-def knowledge(tmp_path_factory: pytest.TempPathFactory):
-    """The default backend (e5), as a seller gets it."""
-    return open_knowledge_base(tmp_path_factory.mktemp("e5-index"), make_embedder("e5"))
+@pytest.fixture(scope="module", params=["hash", "e5"])
+def knowledge(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Both offline backends: hash (the default) and e5."""
+    directory = tmp_path_factory.mktemp(f"{request.param}-index")
+    return open_knowledge_base(directory, make_embedder(request.param))
 
 
 @pytest.fixture(scope="module")
