@@ -34,8 +34,8 @@ def main() -> None:
             )
             for split in ("all", "test")
         }
-    print(f"Tone check on {len(rows)} labelled seller replies; 'test' = the half never looked at")
-    print("while tuning the lexicons")
+    print(f"Tone check on {len(rows)} labelled seller replies; 'test' = the half the lexicon")
+    print("writers never saw (its last few misses were looked at once, see README)")
     print("| kind | precision (all) | recall (all) | labelled | precision (test) | recall (test) |")
     print("|---|---|---|---|---|---|")
     for kind, score in sorted(results["all"].kinds.items()):
