@@ -148,6 +148,10 @@ class KnowledgeIndex:
         self.collection_name = f"{kind}s-{embedder.backend}"
         self._client: ClientAPI | None = None
         self._store: Chroma | None = None
+        # Chunks in the card collection, counted once and after each write: asking chroma costs
+        # half a millisecond, a tenth of a whole retrieval. Only this process writes the cards;
+        # documents may be ingested by another process, so they are counted every time.
+        self._size: int | None = None
 
     # -- opening ---------------------------------------------------------------------------------
     def _open(self) -> Chroma:
@@ -222,6 +226,7 @@ class KnowledgeIndex:
                     metadatas=[chunk.metadata for chunk in chunks],
                     ids=[chunk.id for chunk in chunks],
                 )
+        self._size = None
         report.added = len(chunks)
         report.unchanged = sum(len(doc.chunks) for doc in documents if doc not in fresh)
         if self.kind == "document":
@@ -252,18 +257,20 @@ class KnowledgeIndex:
 
     # -- reading ---------------------------------------------------------------------------------
     def count(self) -> int:
-        with _index_errors(self.directory):
-            return self.collection.count()
+        if self._size is None or self.kind != "card":
+            with _index_errors(self.directory):
+                self._size = self.collection.count()
+        return self._size
 
     def embed_query(self, text: str) -> list[float]:
         return self.embedder.embed_query(text)
 
     def query(self, vector: list[float], n: int) -> list[Hit]:
         """The ``n`` chunks closest to a query vector, with their text and metadata, best first."""
+        available = self.count()
+        if available == 0:
+            return []
         with _index_errors(self.directory):
-            available = self.collection.count()
-            if available == 0:
-                return []
             results: list[tuple[Document, float]] = (
                 self.vectorstore.similarity_search_by_vector_with_relevance_scores(
                     vector, k=min(n, available)
@@ -278,10 +285,10 @@ class KnowledgeIndex:
     def nearest_ids(self, vector: list[float], n: int) -> list[tuple[str, float]]:
         """(chunk id, similarity) of the ``n`` closest chunks. Asks chroma for distances only:
         fetching texts and metadata is most of a query's cost, and the ids say enough."""
+        available = self.count()
+        if available == 0:
+            return []
         with _index_errors(self.directory):
-            available = self.collection.count()
-            if available == 0:
-                return []
             found = self.collection.query(
                 query_embeddings=[vector], n_results=min(n, available), include=["distances"]
             )
@@ -296,6 +303,7 @@ class KnowledgeIndex:
         """Forget the open client; the next use opens the directory afresh."""
         self._store = None
         self._client = None
+        self._size = None
 
     def wipe(self) -> None:
         """Delete everything on disk (every collection in the directory); the caller re-indexes.
