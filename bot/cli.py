@@ -17,7 +17,9 @@ from bot.errors import CoachError, InputError
 from knowledge.errors import KnowledgeError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Awaitable, Callable, Sequence
+
+    from pydantic import BaseModel
 
     from bot.config import Settings
     from bot.engine.models import Draft, SellerProfile, ToneReport
@@ -143,19 +145,29 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _draft_batch(engine: CoachEngine, args: argparse.Namespace) -> int:
-    for line in read_batch(Path(args.batch)):
+async def _run_batch(
+    path: Path, handle: Callable[[dict[str, object]], Awaitable[BaseModel]]
+) -> int:
+    """One JSON object out per line in, in order, with the line's id; a line that fails yields
+    {"id", "error"} and the rest still run."""
+    for line in read_batch(path):
         if line.error:
             print(json.dumps({"id": line.id, "error": line.error}, ensure_ascii=False))
             continue
         try:
-            text = clean_text(str(line.fields.get("text") or ""))  # type: ignore[union-attr]
-            draft = await _draft_one(engine, args, text)
+            result = await handle(line.fields or {})
         except CoachError as error:
             print(json.dumps({"id": line.id, "error": str(error)}, ensure_ascii=False))
             continue
-        print(json.dumps({"id": line.id, **draft.model_dump()}, ensure_ascii=False))
+        print(json.dumps({"id": line.id, **result.model_dump()}, ensure_ascii=False))
     return 0
+
+
+async def _draft_batch(engine: CoachEngine, args: argparse.Namespace) -> int:
+    async def draft(fields: dict[str, object]) -> BaseModel:
+        return await _draft_one(engine, args, clean_text(str(fields.get("text") or "")))
+
+    return await _run_batch(Path(args.batch), draft)
 
 
 def _render_report(report: ToneReport) -> str:
@@ -187,20 +199,12 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _check_batch(engine: CoachEngine, args: argparse.Namespace) -> int:
-    for line in read_batch(Path(args.batch)):
-        if line.error:
-            print(json.dumps({"id": line.id, "error": line.error}, ensure_ascii=False))
-            continue
-        fields = line.fields or {}
-        try:
-            reply = clean_text(str(fields.get("reply") or fields.get("text") or ""))
-            review = fields.get("review")
-            report = await engine.check(reply, clean_text(str(review)) if review else None)
-        except CoachError as error:
-            print(json.dumps({"id": line.id, "error": str(error)}, ensure_ascii=False))
-            continue
-        print(json.dumps({"id": line.id, **report.model_dump()}, ensure_ascii=False))
-    return 0
+    async def check(fields: dict[str, object]) -> BaseModel:
+        reply = clean_text(str(fields.get("reply") or fields.get("text") or ""))
+        review = fields.get("review")
+        return await engine.check(reply, clean_text(str(review)) if review else None)
+
+    return await _run_batch(Path(args.batch), check)
 
 
 def _dataset_rows(target: Path) -> list[dict[str, object]]:
