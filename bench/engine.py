@@ -71,7 +71,7 @@ def time_cold_cli(backend: str, runs: int, data_dir: Path) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", default="e5", choices=["e5", "hash"])
+    parser.add_argument("--backend", default="hash", choices=["e5", "hash"])
     parser.add_argument("--cold-runs", type=int, default=5)
     args = parser.parse_args()
     texts = [row["text"] for row in dev_reviews().values()]
