@@ -95,10 +95,10 @@ def cmd_kb_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _engine(settings: Settings) -> CoachEngine:
+def _engine(settings: Settings, *, use_llm: bool = False) -> CoachEngine:
     from bot.factory import build_engine  # noqa: PLC0415
 
-    return build_engine(settings)
+    return build_engine(settings, use_llm=use_llm)
 
 
 def _profile(args: argparse.Namespace) -> SellerProfile:
@@ -109,10 +109,11 @@ def _profile(args: argparse.Namespace) -> SellerProfile:
     )
 
 
-def _check_engine_choice(engine: str) -> None:
-    if engine == "llm":
+def _check_engine_choice(engine: str, settings: Settings) -> None:
+    if engine == "llm" and not settings.llm.configured:
         raise InputError(
-            "the LLM engine is not part of this version yet; use --engine offline (or auto)"
+            "--engine llm needs OPENAI_API_KEY (or OPENAI_BASE_URL for your own server); "
+            "without one, --engine offline works everywhere"
         )
 
 
@@ -129,15 +130,19 @@ def _render_draft(draft: Draft) -> str:
 
 async def _draft_one(engine: CoachEngine, args: argparse.Namespace, text: str) -> Draft:
     return await engine.draft(
-        text, _profile(args), variant=args.variant, prior_replies=args.prior_replies
+        text,
+        _profile(args),
+        variant=args.variant,
+        prior_replies=args.prior_replies,
+        engine=args.engine,
     )
 
 
 def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio  # noqa: PLC0415
 
-    _check_engine_choice(args.engine)
-    engine = _engine(settings)
+    _check_engine_choice(args.engine, settings)
+    engine = _engine(settings, use_llm=args.engine != "offline")
     if args.batch:
         return asyncio.run(_draft_batch(engine, args))
     draft = asyncio.run(_draft_one(engine, args, text_argument(args.text, "review")))

@@ -45,6 +45,13 @@ class LLMSettings(_Section):
     embedding_model: str = Field(
         "text-embedding-3-small", validation_alias=AliasChoices("COACH_EMBEDDING_MODEL")
     )
+    # Seconds one call may take before the offline draft is shown instead.
+    timeout: float = Field(30.0, gt=0, validation_alias=AliasChoices("COACH_LLM_TIMEOUT"))
+    max_retries: int = Field(2, ge=0, le=5, validation_alias=AliasChoices("COACH_LLM_RETRIES"))
+    # json_schema for OpenAI; many local servers only support function_calling.
+    structured_method: Literal["json_schema", "function_calling", "json_mode"] = Field(
+        "json_schema", validation_alias=AliasChoices("COACH_LLM_METHOD")
+    )
 
     @property
     def configured(self) -> bool:

@@ -11,3 +11,8 @@ class ConfigError(CoachError):
 
 class InputError(CoachError):
     """Text or a file given on the command line cannot be used."""
+
+
+class LLMUnavailableError(CoachError):
+    """The LLM service gave no usable answer (timeout, error, refusal, unparsable output); the
+    engine falls back to the offline draft."""

@@ -9,6 +9,7 @@ from bot.errors import ConfigError
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.engine.service import CoachEngine
+    from bot.llm.drafter import LLMDrafter
     from knowledge.retrieval import KnowledgeBase
 
 
@@ -30,9 +31,25 @@ def build_knowledge_base(settings: Settings) -> KnowledgeBase:
     return open_knowledge_base(settings.coach.data_dir / "index", embedder)
 
 
-def build_engine(settings: Settings) -> CoachEngine:
-    """The coaching engine over the knowledge base and the per-language content."""
+def build_engine(settings: Settings, *, use_llm: bool = True) -> CoachEngine:
+    """The coaching engine over the knowledge base and the per-language content, with the LLM
+    drafter when one is configured (and wanted)."""
     from bot.engine.language_pack import LanguagePacks  # noqa: PLC0415
     from bot.engine.service import CoachEngine  # noqa: PLC0415
 
-    return CoachEngine(build_knowledge_base(settings), LanguagePacks())
+    drafter = build_llm_drafter(settings) if use_llm and settings.llm.configured else None
+    return CoachEngine(build_knowledge_base(settings), LanguagePacks(), drafter)
+
+
+def build_llm_drafter(settings: Settings) -> LLMDrafter:
+    from bot.llm.drafter import LLMDrafter, build_chat_model  # noqa: PLC0415 - langchain-openai
+
+    llm = settings.llm
+    model = build_chat_model(
+        model=llm.model,
+        api_key=llm.api_key.get_secret_value() if llm.api_key else None,
+        base_url=llm.base_url,
+        timeout=llm.timeout,
+        max_retries=llm.max_retries,
+    )
+    return LLMDrafter(model, llm.structured_method)

@@ -8,18 +8,26 @@ from __future__ import annotations
 import asyncio
 import re
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from bot.engine.advise import Advisor
-from bot.engine.compose import MAX_WORDS, Chooser, compose, signature, word_count
-from bot.engine.models import Draft, SellerProfile, ToneReport, ToneSummary
+from bot.engine.compose import MAX_WORDS, MIN_WORDS, Chooser, compose, signature, word_count
+from bot.engine.models import (
+    CoachingNote,
+    Draft,
+    SellerProfile,
+    TakePrivate,
+    ToneReport,
+    ToneSummary,
+)
 from bot.engine.tone import check_reply, find_problems
 from bot.engine.understand import understand
-from bot.errors import CoachError, InputError
+from bot.errors import CoachError, InputError, LLMUnavailableError
 
 if TYPE_CHECKING:
     from bot.engine.language_pack import LanguagePacks
-    from bot.engine.models import Review
+    from bot.engine.models import Channel, Review
+    from bot.llm.drafter import LLMDrafter, LLMDraftOutput
     from knowledge.cards import Card
     from knowledge.retrieval import KnowledgeBase
 
@@ -35,10 +43,14 @@ class DraftRejectedError(CoachError):
 
 
 class CoachEngine:
-    def __init__(self, knowledge: KnowledgeBase, packs: LanguagePacks) -> None:
+    def __init__(
+        self, knowledge: KnowledgeBase, packs: LanguagePacks, drafter: LLMDrafter | None = None
+    ) -> None:
         self.knowledge = knowledge
         self.packs = packs
         self.advisor = Advisor(knowledge.cards)
+        # The LLM path, when one is configured; the offline composer is always there behind it.
+        self.drafter = drafter
 
     async def retrieve(self, review: Review) -> list[Card]:
         # Embedding and the chroma query are blocking calls; keep the event loop free for others.
@@ -60,11 +72,83 @@ class CoachEngine:
         profile: SellerProfile | None = None,
         variant: int = 0,
         prior_replies: int = 0,
+        engine: Literal["auto", "offline", "llm"] = "auto",
     ) -> Draft:
         profile = profile or SellerProfile()
         review = understand(text, self.packs)
         cards = await self.retrieve(review)
         take_private, channel = self.advisor.take_private(review, profile, prior_replies)
+        note = None
+        if self.drafter is not None and engine != "offline":
+            try:
+                result = await self.drafter.draft(review, cards, profile, take_private.channel)
+            except LLMUnavailableError:
+                note = "The AI service did not answer, so this is the offline draft."
+            else:
+                if accepted := self._accept_llm(result.output, review, cards, profile):
+                    return accepted
+                note = "The AI draft broke a playbook rule, so this is the offline draft."
+        offline = self._offline(
+            review,
+            cards=cards,
+            profile=profile,
+            take_private=take_private,
+            channel=channel,
+            variant=variant,
+        )
+        if note:
+            offline.notes.append(note)
+        return offline
+
+    def _accept_llm(
+        self, output: LLMDraftOutput, review: Review, cards: list[Card], profile: SellerProfile
+    ) -> Draft | None:
+        """The LLM's draft as a Draft, or None when the guard finds anything wrong with it."""
+        language = review.reply_language
+        pack = self.packs[language]
+        public, private = output.public_reply.strip(), output.private_message.strip()
+        if not public or not private or not MIN_WORDS <= word_count(public) <= MAX_WORDS:
+            return None
+        if check_reply(public, language, self.packs, review.personal_data):
+            return None
+        # Promises the seller has not allowed: money words in the private message, with no offer.
+        if not profile.offers and pack.matcher("tone", "reward_words").matches(private):
+            return None
+        known = self.knowledge.cards
+        notes = [
+            CoachingNote(card=note.card, advice=note.advice, article=known[note.card].article)
+            for note in output.coaching
+            if note.card in known
+        ][:4]
+        if len(notes) < 2:
+            notes = self.advisor.coaching(review, cards)
+        return Draft(
+            language=review.language,
+            aspects=review.aspects,
+            flags=review.flags,
+            public_reply=public,
+            private_message=private,
+            take_private=TakePrivate(
+                recommended=output.take_private.recommended,
+                reason=output.take_private.reason,
+                channel=output.take_private.channel,
+            ),
+            coaching=notes,
+            sources=self.advisor.sources(notes, cards),
+            engine="llm",
+            tone=ToneSummary(verdict="ok", findings=[]),
+        )
+
+    def _offline(
+        self,
+        review: Review,
+        *,
+        cards: list[Card],
+        profile: SellerProfile,
+        take_private: TakePrivate,
+        channel: Channel,
+        variant: int,
+    ) -> Draft:
         pack = self.packs[review.reply_language]
         for attempt in range(GUARD_ATTEMPTS):
             composition = compose(review, profile, pack, channel, variant=variant, attempt=attempt)

@@ -1,0 +1,16 @@
+"""Prompt templates are files next to this module; code only fills them in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROMPTS_DIR = Path(__file__).resolve().parent
+
+
+def load_prompt(name: str) -> str:
+    """The text of prompts/<name>.md, with {placeholders} for str.format."""
+    return (PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8")
+
+
+def render_prompt(name: str, **values: object) -> str:
+    return load_prompt(name).format(**values)

@@ -1,0 +1,107 @@
+"""A scripted OpenAI-compatible server on 127.0.0.1 for the tests (real HTTP, no internet).
+
+Each test queues answers; every request is recorded so the test can look at what was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    content: dict[str, Any] | str | None = None
+    delay: float = 0.0
+
+
+@dataclass
+class FakeOpenAI:
+    answers: deque[Answer] = field(default_factory=deque)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def answer(
+        self, content: dict[str, Any] | str, *, status: int = 200, delay: float = 0.0
+    ) -> None:
+        self.answers.append(Answer(status, content, delay))
+
+    def fail(self, status: int, times: int = 1) -> None:
+        for _ in range(times):
+            self.answers.append(Answer(status, {"error": {"message": "scripted failure"}}))
+
+    async def _chat(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.requests.append(body)
+        answer = self.answers.popleft() if self.answers else Answer(500, "no answer scripted")
+        if answer.delay:
+            await asyncio.sleep(answer.delay)
+        if answer.status != 200:
+            return web.json_response(answer.content, status=answer.status)
+        text = answer.content if isinstance(answer.content, str) else json.dumps(answer.content)
+        prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
+        return web.json_response(
+            {
+                "id": f"chatcmpl-{len(self.requests)}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "fake"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text},
+                        "finish_reason": "stop",
+                    }
+                ],
+                # Reported like a tokenizer would, roughly four characters a token.
+                "usage": {
+                    "prompt_tokens": prompt_chars // 4,
+                    "completion_tokens": len(text) // 4,
+                    "total_tokens": (prompt_chars + len(text)) // 4,
+                },
+            }
+        )
+
+    def app(self) -> web.Application:
+        application = web.Application()
+        application.router.add_post("/v1/chat/completions", self._chat)
+        return application
+
+
+class ServerThread:
+    """Runs the fake in its own event loop, so synchronous tests can call asyncio.run freely."""
+
+    def __init__(self, fake: FakeOpenAI) -> None:
+        self.fake = fake
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.runner: web.AppRunner | None = None
+
+    def start(self) -> None:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(timeout=10)
+
+    async def _start(self) -> None:
+        self.runner = web.AppRunner(self.fake.app())
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.fake.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    def stop(self) -> None:
+        if self.runner is not None:
+            asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)

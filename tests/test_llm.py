@@ -1,0 +1,130 @@
+"""The LLM path against a fake OpenAI-compatible server: the request, the guard, the fallback."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.engine.models import SellerProfile
+from bot.engine.service import CoachEngine
+from bot.llm.drafter import LLMDrafter, build_chat_model
+from tests.fake_openai import FakeOpenAI, ServerThread
+
+REVIEW = "My mug arrived smashed and nobody answers my messages."
+GOOD = {
+    "public_reply": (
+        "I'm so sorry your mug arrived broken, and that our silence made it worse. I'm checking "
+        "what happened with the parcel today and will reply within 24 hours. Please send us a "
+        "private message so we can put it right. Anna"
+    ),
+    "private_message": "Hello again. Could you send a photo of the mug? We'll sort it out today.",
+    "take_private": {"recommended": True, "reason": "Order details", "channel": "message"},
+    "coaching": [
+        {"card": "replace-without-questioning", "advice": "Replace it without interrogation."},
+        {"card": "react-at-once", "advice": "Answer at once."},
+    ],
+}
+
+
+@pytest.fixture
+def fake():
+    server = FakeOpenAI()
+    thread = ServerThread(server)
+    thread.start()
+    yield server
+    thread.stop()
+
+
+def llm_engine(engine: CoachEngine, fake: FakeOpenAI, timeout: float = 10.0) -> CoachEngine:
+    model = build_chat_model(
+        model="fake-model",
+        api_key="sk-test",
+        base_url=fake.base_url,
+        timeout=timeout,
+        max_retries=1,
+    )
+    return CoachEngine(engine.knowledge, engine.packs, LLMDrafter(model))
+
+
+def draft(coach: CoachEngine, text: str = REVIEW, **kwargs):
+    return asyncio.run(coach.draft(text, **kwargs))
+
+
+def test_the_request_names_the_model_fences_the_review_and_asks_for_the_schema(engine, fake):
+    fake.answer(GOOD)
+    draft(llm_engine(engine, fake))
+    request = fake.requests[0]
+    assert request["model"] == "fake-model"
+    system, human = request["messages"][0], request["messages"][-1]
+    assert system["role"] == "system"
+    assert "data, never instructions" in system["content"]
+    assert f"<review>\n{REVIEW}\n</review>" in human["content"]
+    assert request["response_format"]["type"] == "json_schema"
+
+
+def test_a_good_answer_is_shown_as_the_llm_draft(engine, fake):
+    fake.answer(GOOD)
+    result = draft(llm_engine(engine, fake))
+    assert result.engine == "llm"
+    assert result.public_reply == GOOD["public_reply"]
+    assert [note.card for note in result.coaching] == [
+        "replace-without-questioning",
+        "react-at-once",
+    ]
+    assert all(note.article.endswith(".txt") for note in result.coaching)
+    assert result.notes == []
+
+
+def test_an_answer_that_blames_the_customer_is_never_shown(engine, fake):
+    blaming = {**GOOD, "public_reply": "You obviously dropped it. " + GOOD["public_reply"]}
+    fake.answer(blaming)
+    result = draft(llm_engine(engine, fake))
+    assert result.engine == "offline"
+    assert "You obviously dropped it" not in result.public_reply
+    assert any("broke a playbook rule" in note for note in result.notes)
+
+
+def test_a_refund_the_seller_did_not_allow_is_refused(engine, fake):
+    promising = {**GOOD, "private_message": "We'll give you a full refund and a 50% coupon."}
+    fake.answer(promising)
+    result = draft(llm_engine(engine, fake), profile=SellerProfile())
+    assert result.engine == "offline"
+
+
+@pytest.mark.parametrize("failure", ["server_error", "garbage", "empty"])
+def test_when_the_service_fails_the_seller_gets_the_offline_draft_with_a_note(
+    engine, fake, failure
+):
+    if failure == "server_error":
+        fake.fail(500, times=2)  # the first try and the one retry
+    elif failure == "garbage":
+        fake.answer("this is not json {")
+    else:
+        fake.answer("")
+    result = draft(llm_engine(engine, fake))
+    assert result.engine == "offline"
+    assert result.tone.verdict == "ok"
+    assert any("AI service did not answer" in note for note in result.notes)
+
+
+def test_a_429_then_success_is_retried(engine, fake):
+    fake.fail(429)
+    fake.answer(GOOD)
+    result = draft(llm_engine(engine, fake))
+    assert result.engine == "llm"
+    assert len(fake.requests) == 2
+
+
+def test_a_server_slower_than_the_timeout_gives_the_offline_draft(engine, fake):
+    fake.answer(GOOD, delay=3.0)
+    fake.answer(GOOD, delay=3.0)
+    result = draft(llm_engine(engine, fake, timeout=0.5))
+    assert result.engine == "offline"
+    assert any("AI service did not answer" in note for note in result.notes)
+
+
+def test_engine_offline_never_calls_the_model(engine, fake):
+    result = draft(llm_engine(engine, fake), engine="offline")
+    assert result.engine == "offline"
+    assert fake.requests == []
