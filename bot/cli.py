@@ -105,7 +105,12 @@ def _profile(args: argparse.Namespace) -> SellerProfile:
     from bot.engine.models import SellerProfile  # noqa: PLC0415
 
     return SellerProfile(
-        shop=args.shop, signature=args.signature, offers=args.offer or [], channel=args.channel
+        shop=args.shop,
+        signature=args.signature,
+        offers=args.offer or [],
+        channel=args.channel,
+        tone=args.tone,
+        length=args.length,
     )
 
 
@@ -257,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
     draft.add_argument("--signature", help="how you sign your replies")
     draft.add_argument("--offer", action="append", help="a goodwill gesture you allow (repeatable)")
     draft.add_argument("--channel", choices=["message", "email", "phone"], default="message")
+    draft.add_argument(
+        "--tone", choices=["warm", "neutral", "formal"], default="warm", help="LLM engine only"
+    )
+    draft.add_argument(
+        "--length", choices=["short", "normal"], default="normal", help="LLM engine only"
+    )
     draft.add_argument(
         "--prior-replies", type=int, default=0, help="public replies already exchanged"
     )

@@ -38,6 +38,10 @@ class FakeOpenAI:
     ) -> None:
         self.answers.append(Answer(status, content, delay))
 
+    def answer_tool_call(self, arguments: dict[str, Any]) -> None:
+        """Answer the way a server does for function calling: a tool call with JSON arguments."""
+        self.answers.append(Answer(200, {"__tool_call__": arguments}))
+
     def fail(self, status: int, times: int = 1) -> None:
         for _ in range(times):
             self.answers.append(Answer(status, {"error": {"message": "scripted failure"}}))
@@ -50,7 +54,24 @@ class FakeOpenAI:
             await asyncio.sleep(answer.delay)
         if answer.status != 200:
             return web.json_response(answer.content, status=answer.status)
-        text = answer.content if isinstance(answer.content, str) else json.dumps(answer.content)
+        message: dict[str, Any]
+        if isinstance(answer.content, dict) and "__tool_call__" in answer.content:
+            tool = body["tools"][0]["function"]["name"]
+            text = json.dumps(answer.content["__tool_call__"])
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": tool, "arguments": text},
+                    }
+                ],
+            }
+        else:
+            text = answer.content if isinstance(answer.content, str) else json.dumps(answer.content)
+            message = {"role": "assistant", "content": text}
         prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
         return web.json_response(
             {
@@ -58,13 +79,7 @@ class FakeOpenAI:
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": body.get("model", "fake"),
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": text},
-                        "finish_reason": "stop",
-                    }
-                ],
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
                 # Reported like a tokenizer would, roughly four characters a token.
                 "usage": {
                     "prompt_tokens": prompt_chars // 4,

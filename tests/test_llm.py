@@ -76,9 +76,24 @@ def test_a_good_answer_is_shown_as_the_llm_draft(engine, fake):
     assert result.notes == []
 
 
-def test_an_answer_that_blames_the_customer_is_never_shown(engine, fake):
-    blaming = {**GOOD, "public_reply": "You obviously dropped it. " + GOOD["public_reply"]}
-    fake.answer(blaming)
+BLAMING = {**GOOD, "public_reply": "You obviously dropped it. " + GOOD["public_reply"]}
+
+
+def test_a_blaming_answer_is_repaired_once_with_the_findings_fed_back(engine, fake):
+    fake.answer(BLAMING)
+    fake.answer(GOOD)
+    result = draft(llm_engine(engine, fake))
+    assert result.engine == "llm"
+    assert result.public_reply == GOOD["public_reply"]
+    assert len(fake.requests) == 2
+    repair_request = fake.requests[1]["messages"][-1]["content"]
+    assert "blame" in repair_request
+    assert "You obviously dropped it" in repair_request
+
+
+def test_an_answer_that_still_blames_after_the_repair_is_never_shown(engine, fake):
+    fake.answer(BLAMING)
+    fake.answer(BLAMING)
     result = draft(llm_engine(engine, fake))
     assert result.engine == "offline"
     assert "You obviously dropped it" not in result.public_reply
@@ -88,8 +103,25 @@ def test_an_answer_that_blames_the_customer_is_never_shown(engine, fake):
 def test_a_refund_the_seller_did_not_allow_is_refused(engine, fake):
     promising = {**GOOD, "private_message": "We'll give you a full refund and a 50% coupon."}
     fake.answer(promising)
+    fake.answer(promising)
     result = draft(llm_engine(engine, fake), profile=SellerProfile())
     assert result.engine == "offline"
+
+
+def test_an_allowed_offer_may_be_made(engine, fake):
+    offering = {**GOOD, "private_message": "Hello again. We'd like to send you a free gift wrap."}
+    fake.answer(offering)
+    result = draft(llm_engine(engine, fake), profile=SellerProfile(offers=["free gift wrap"]))
+    assert result.engine == "llm"
+
+
+def test_a_server_that_rejects_json_schema_is_asked_again_with_function_calling(engine, fake):
+    fake.fail(400)
+    fake.answer_tool_call(GOOD)
+    result = draft(llm_engine(engine, fake))
+    assert result.engine == "llm"
+    assert "tools" in fake.requests[1]
+    assert "response_format" not in fake.requests[1]
 
 
 @pytest.mark.parametrize("failure", ["server_error", "garbage", "empty"])

@@ -35,6 +35,9 @@ class SellerProfile(BaseModel):
     # Goodwill gestures the seller allows, in their words ("10% discount code"). Empty: none.
     offers: list[str] = Field(default_factory=list)
     channel: Channel = "message"
+    # For the LLM engine; the offline composer has one warm register and one length.
+    tone: Literal["warm", "neutral", "formal"] = "warm"
+    length: Literal["short", "normal"] = "normal"
 
 
 class Review(BaseModel):

@@ -11,7 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 from bot.engine.advise import Advisor
-from bot.engine.compose import MAX_WORDS, MIN_WORDS, Chooser, compose, signature, word_count
+from bot.engine.compose import MAX_WORDS, Chooser, compose, signature, word_count
 from bot.engine.models import (
     CoachingNote,
     Draft,
@@ -23,6 +23,7 @@ from bot.engine.models import (
 from bot.engine.tone import check_reply, find_problems
 from bot.engine.understand import understand
 from bot.errors import CoachError, InputError, LLMUnavailableError
+from bot.llm.guard import output_problems
 
 if TYPE_CHECKING:
     from bot.engine.language_pack import LanguagePacks
@@ -81,13 +82,13 @@ class CoachEngine:
         note = None
         if self.drafter is not None and engine != "offline":
             try:
-                result = await self.drafter.draft(review, cards, profile, take_private.channel)
+                accepted = await self._llm_draft(self.drafter, review, cards, profile, take_private)
             except LLMUnavailableError:
                 note = "The AI service did not answer, so this is the offline draft."
             else:
-                if accepted := self._accept_llm(result.output, review, cards, profile):
+                if accepted is not None:
                     return accepted
-                note = "The AI draft broke a playbook rule, so this is the offline draft."
+                note = "The AI draft broke a playbook rule twice, so this is the offline draft."
         offline = self._offline(
             review,
             cards=cards,
@@ -100,20 +101,25 @@ class CoachEngine:
             offline.notes.append(note)
         return offline
 
-    def _accept_llm(
-        self, output: LLMDraftOutput, review: Review, cards: list[Card], profile: SellerProfile
+    async def _llm_draft(
+        self,
+        drafter: LLMDrafter,
+        review: Review,
+        cards: list[Card],
+        profile: SellerProfile,
+        take_private: TakePrivate,
     ) -> Draft | None:
-        """The LLM's draft as a Draft, or None when the guard finds anything wrong with it."""
-        language = review.reply_language
-        pack = self.packs[language]
+        """The LLM's draft, repaired once if the guard objects; None if it still objects."""
+        result = await drafter.draft(review, cards, profile, take_private.channel)
+        problems = output_problems(result.output, review, profile, self.packs, result.instructions)
+        if problems:
+            result = await drafter.repair(result, problems, review.reply_language)
+            if output_problems(result.output, review, profile, self.packs, result.instructions):
+                return None
+        return self._as_draft(result.output, review, cards)
+
+    def _as_draft(self, output: LLMDraftOutput, review: Review, cards: list[Card]) -> Draft:
         public, private = output.public_reply.strip(), output.private_message.strip()
-        if not public or not private or not MIN_WORDS <= word_count(public) <= MAX_WORDS:
-            return None
-        if check_reply(public, language, self.packs, review.personal_data):
-            return None
-        # Promises the seller has not allowed: money words in the private message, with no offer.
-        if not profile.offers and pack.matcher("tone", "reward_words").matches(private):
-            return None
         known = self.knowledge.cards
         notes = [
             CoachingNote(card=note.card, advice=note.advice, article=known[note.card].article)

@@ -8,6 +8,7 @@ vocabulary on first use, which fails offline).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 StructuredMethod = Literal["json_schema", "function_calling", "json_mode"]
 LANGUAGE_NAMES = {"en": "English", "el": "Greek", "ru": "Russian", "pl": "Polish"}
+LENGTHS = {"short": "short (40 to 60 words)", "normal": "normal (60 to 110 words)"}
+logger = logging.getLogger(__name__)
 
 
 class LLMTakePrivate(BaseModel):
@@ -54,6 +57,12 @@ class LLMResult:
     output: LLMDraftOutput
     prompt_tokens: int
     completion_tokens: int
+    # The conversation that produced it, so a repair can continue it.
+    messages: list[tuple[str, str]]
+
+    @property
+    def instructions(self) -> str:
+        return self.messages[0][1]
 
 
 def _cards_text(cards: Sequence[Card]) -> str:
@@ -71,8 +80,8 @@ def build_messages(
         platform="(not given)",
         channel=channel,
         offers=", ".join(profile.offers) or "none",
-        tone="warm",
-        length="normal",
+        tone=profile.tone,
+        length=LENGTHS[profile.length],
         cards=_cards_text(cards),
         review=review.text,
     )
@@ -84,25 +93,62 @@ class LLMDrafter:
         self.model = model
         self.method = method
 
-    async def draft(
-        self, review: Review, cards: Sequence[Card], profile: SellerProfile, channel: str
-    ) -> LLMResult:
-        structured = self.model.with_structured_output(
-            LLMDraftOutput, method=self.method, include_raw=True
-        )
+    async def _call(self, messages: list[tuple[str, str]]) -> LLMResult:
         try:
-            result: dict[str, Any] = await structured.ainvoke(
-                build_messages(review, cards, profile, channel)
-            )  # type: ignore[assignment]
-        except (openai.OpenAIError, ValidationError, ValueError) as error:
-            raise LLMUnavailableError(
-                f"the AI service did not answer ({type(error).__name__})"
-            ) from error
+            result = await self._structured_call(messages)
+        except openai.BadRequestError as error:
+            # Many local servers reject response_format json_schema: fall back to tools, once,
+            # and keep using them.
+            if self.method != "json_schema":
+                raise LLMUnavailableError("the AI service refused the request") from error
+            logger.info("structured output via json_schema refused; using function_calling")
+            self.method = "function_calling"
+            result = await self._structured_call(messages)
         parsed = result.get("parsed")
         if not isinstance(parsed, LLMDraftOutput):
             raise LLMUnavailableError("the AI service's answer could not be read")
         usage = getattr(result.get("raw"), "usage_metadata", None) or {}
-        return LLMResult(parsed, usage.get("input_tokens", 0), usage.get("output_tokens", 0))
+        prompt_tokens, completion_tokens = (
+            usage.get("input_tokens", 0),
+            usage.get("output_tokens", 0),
+        )
+        logger.info(
+            "llm call: %d prompt tokens, %d completion tokens", prompt_tokens, completion_tokens
+        )
+        return LLMResult(parsed, prompt_tokens, completion_tokens, messages)
+
+    async def _structured_call(self, messages: list[tuple[str, str]]) -> dict[str, Any]:
+        structured = self.model.with_structured_output(
+            LLMDraftOutput, method=self.method, include_raw=True
+        )
+        try:
+            return await structured.ainvoke(messages)  # type: ignore[return-value]
+        except openai.BadRequestError:
+            raise
+        except (openai.OpenAIError, ValidationError, ValueError) as error:
+            name = type(error).__name__
+            raise LLMUnavailableError(f"the AI service did not answer ({name})") from error
+
+    async def draft(
+        self, review: Review, cards: Sequence[Card], profile: SellerProfile, channel: str
+    ) -> LLMResult:
+        return await self._call(build_messages(review, cards, profile, channel))
+
+    async def repair(
+        self, previous: LLMResult, problems: Sequence[str], language: str
+    ) -> LLMResult:
+        """One more call with the first answer and what is wrong with it."""
+        feedback = render_prompt(
+            "repair",
+            language_name=LANGUAGE_NAMES[language],
+            problems="\n".join(f"- {problem}" for problem in problems),
+        )
+        messages = [
+            *previous.messages,
+            ("ai", previous.output.model_dump_json()),
+            ("human", feedback),
+        ]
+        return await self._call(messages)
 
 
 def build_chat_model(
