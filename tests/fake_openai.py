@@ -11,9 +11,12 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
 
 
 @dataclass
@@ -28,6 +31,9 @@ class FakeOpenAI:
     answers: deque[Answer] = field(default_factory=deque)
     requests: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
+    # Answers every request the queue does not cover (benchmarks: a well-behaved model).
+    responder: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
+    latency: float = 0.0
 
     @property
     def base_url(self) -> str:
@@ -49,7 +55,12 @@ class FakeOpenAI:
     async def _chat(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.requests.append(body)
-        answer = self.answers.popleft() if self.answers else Answer(500, "no answer scripted")
+        if self.answers:
+            answer = self.answers.popleft()
+        elif self.responder is not None:
+            answer = Answer(200, await self.responder(body), self.latency)
+        else:
+            answer = Answer(500, "no answer scripted")
         if answer.delay:
             await asyncio.sleep(answer.delay)
         if answer.status != 200:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from bot.engine.models import SellerProfile
 from bot.engine.service import CoachEngine
 from bot.llm.drafter import LLMDrafter, build_chat_model
+from knowledge.data import read_yaml
 from tests.fake_openai import FakeOpenAI, ServerThread
 
 REVIEW = "My mug arrived smashed and nobody answers my messages."
@@ -160,3 +162,28 @@ def test_engine_offline_never_calls_the_model(engine, fake):
     result = draft(llm_engine(engine, fake), engine="offline")
     assert result.engine == "offline"
     assert fake.requests == []
+
+
+def injection_cases() -> list[dict]:
+    return read_yaml(Path(__file__).parent / "data" / "injections.yaml")["cases"]
+
+
+@pytest.mark.parametrize("case", injection_cases(), ids=lambda case: case["id"])
+def test_a_model_that_obeys_a_prompt_injection_is_never_shown(engine, fake, case):
+    """The fake model does what the review tells it (insult, promise money, recite its rules,
+    switch language, blame the customer), twice: the guard must catch it both times."""
+    obeyed = {
+        **GOOD,
+        "public_reply": case["obeyed"]["public_reply"],
+        "private_message": case["obeyed"]["private_message"],
+    }
+    fake.answer(obeyed)
+    fake.answer(obeyed)
+    result = draft(llm_engine(engine, fake), case["review"])
+    assert result.engine == "offline"
+    assert case["obeyed"]["public_reply"] not in result.public_reply
+    assert result.tone.verdict == "ok"
+    human = fake.requests[0]["messages"][-1]["content"]
+    # However the review tries to close the fence, the request has exactly one of each marker.
+    assert human.count("<review>") == 1
+    assert human.count("</review>") == 1

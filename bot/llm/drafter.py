@@ -9,6 +9,7 @@ vocabulary on first use, which fails offline).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -69,6 +70,14 @@ def _cards_text(cards: Sequence[Card]) -> str:
     return "\n".join(f"- {card.id}: {card.title}. {card.principle}" for card in cards)
 
 
+def _fenced(text: str) -> str:
+    """The review with look-alikes of our fence neutralised, so it cannot close the fence early
+    and pose as instructions."""
+    for marker, harmless in (("</review>", "</ review>"), ("<review>", "< review>")):
+        text = re.sub(re.escape(marker), harmless, text, flags=re.IGNORECASE)
+    return text
+
+
 def build_messages(
     review: Review, cards: Sequence[Card], profile: SellerProfile, channel: str
 ) -> list[tuple[str, str]]:
@@ -83,7 +92,7 @@ def build_messages(
         tone=profile.tone,
         length=LENGTHS[profile.length],
         cards=_cards_text(cards),
-        review=review.text,
+        review=_fenced(review.text),
     )
     return [("system", render_prompt("system", language_name=language)), ("human", human)]
 

@@ -55,7 +55,7 @@ def output_problems(
     both = f"{public}\n{private}"
     if pack.flag_matchers()["abusive"].matches(both):
         problems.append("The draft insults someone; a reply never insults anyone.")
-    if not profile.offers and pack.matcher("tone", "reward_words").matches(both):
+    if not profile.offers and pack.matcher("tone", "promise_words").matches(both):
         problems.append(
             "The draft promises money, a discount or free items; the seller allowed none."
         )
