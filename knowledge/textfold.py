@@ -8,6 +8,7 @@ makes 'Καθυστέρηση' equal 'καθυστερηση' and 'żółć' equ
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 # Characters folded to another one that NFKD leaves alone.
 _SAME_AS = {"ł": "l", "’": "'", "‘": "'", "ʼ": "'"}
@@ -21,15 +22,14 @@ def fold(text: str) -> str:
     return kept.casefold().translate(_TRANSLATION)
 
 
+@lru_cache(maxsize=8192)
+def _fold_char(char: str) -> str:
+    kept = "".join(p for p in unicodedata.normalize("NFKD", char) if not unicodedata.combining(p))
+    return "".join(_SAME_AS.get(letter, letter) for letter in kept.casefold())
+
+
 def folded_with_positions(text: str) -> tuple[str, list[int]]:
     """The folded text and, for each folded character, the index of its source character."""
-    chars: list[str] = []
-    positions: list[int] = []
-    for index, char in enumerate(text):
-        for piece in unicodedata.normalize("NFKD", char):
-            if unicodedata.combining(piece):
-                continue
-            for letter in piece.casefold():
-                chars.append(_SAME_AS.get(letter, letter))
-                positions.append(index)
-    return "".join(chars), positions
+    pieces = [_fold_char(char) for char in text]
+    positions = [index for index, piece in enumerate(pieces) for _ in piece]
+    return "".join(pieces), positions

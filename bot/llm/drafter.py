@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.runnables import Runnable
 
     from bot.engine.models import Review, SellerProfile
     from knowledge.cards import Card
@@ -101,6 +102,8 @@ class LLMDrafter:
     def __init__(self, model: BaseChatModel, method: StructuredMethod = "json_schema") -> None:
         self.model = model
         self.method = method
+        # Building the structured runnable converts the schema each time: build it once.
+        self._structured: dict[str, Runnable[Any, Any]] = {}
 
     async def _call(self, messages: list[tuple[str, str]]) -> LLMResult:
         try:
@@ -127,9 +130,11 @@ class LLMDrafter:
         return LLMResult(parsed, prompt_tokens, completion_tokens, messages)
 
     async def _structured_call(self, messages: list[tuple[str, str]]) -> dict[str, Any]:
-        structured = self.model.with_structured_output(
-            LLMDraftOutput, method=self.method, include_raw=True
-        )
+        if self.method not in self._structured:
+            self._structured[self.method] = self.model.with_structured_output(
+                LLMDraftOutput, method=self.method, include_raw=True
+            )
+        structured = self._structured[self.method]
         try:
             return await structured.ainvoke(messages)  # type: ignore[return-value]
         except openai.BadRequestError:
