@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.common import build_engine, dev_reviews  # noqa: E402
-from bot.engine.service import CoachEngine  # noqa: E402
+from bot.engine.service import CoachEngine, ReplyPiece  # noqa: E402
 from bot.llm.drafter import LLMDrafter, build_chat_model  # noqa: E402
 from tests.fake_openai import FakeOpenAI, ServerThread  # noqa: E402
 
@@ -80,6 +80,30 @@ async def measure(
     return overheads, calls, prompt_chars
 
 
+async def measure_all(
+    engine: CoachEngine, fake: FakeOpenAI, texts: list[str], long_review: str, latency: float
+) -> tuple[list[float], int, int, list[float]]:
+    overheads, calls, prompt_chars = await measure(engine, fake, texts, long_review, latency)
+    return overheads, calls, prompt_chars, await first_pieces(engine, fake, texts[:20])
+
+
+async def first_pieces(engine: CoachEngine, fake: FakeOpenAI, texts: list[str]) -> list[float]:
+    """ms from the fake sending its first token to the caller holding the first reply piece.
+
+    The reply's text starts after the JSON key, a chunk or two in, so this includes the model
+    writing `{"public_reply": "`."""
+    delays = []
+    for text in texts:
+        fake.first_token_sent.clear()
+        async for item in engine.stream_draft(text):
+            if isinstance(item, ReplyPiece):
+                delays.append((time.perf_counter() - fake.first_token_sent[0]) * 1000)
+                break
+        else:
+            raise SystemExit(f"nothing streamed for: {text[:80]!r}")
+    return delays
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reviews", type=int, default=60)
@@ -100,9 +124,10 @@ def main() -> None:
                 model="fake", api_key="sk-bench", base_url=fake.base_url, timeout=10
             )
             engine = CoachEngine(offline.knowledge, offline.packs, LLMDrafter(model))
-            # One event loop for everything: the HTTP client's connections belong to it.
-            overheads, calls, prompt_chars = asyncio.run(
-                measure(engine, fake, texts, long_review, args.latency)
+            # One event loop for everything: langchain-openai shares one HTTP client per server
+            # address, and its connections belong to the loop that opened them.
+            overheads, calls, prompt_chars, firsts = asyncio.run(
+                measure_all(engine, fake, texts, long_review, args.latency)
             )
     finally:
         server.stop()
@@ -117,6 +142,10 @@ def main() -> None:
     print(
         f"| our overhead per draft (total minus model latency), median / p99 | "
         f"{statistics.median(overheads):.1f} / {percentile(overheads, 0.99):.1f} ms |"
+    )
+    print(
+        "| first reply characters after the model's first token, median / max | "
+        f"{statistics.median(firsts):.1f} / {max(firsts):.1f} ms |"
     )
 
 

@@ -34,6 +34,10 @@ class FakeOpenAI:
     # Answers every request the queue does not cover (benchmarks: a well-behaved model).
     responder: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
     latency: float = 0.0
+    chunk_size: int = 8
+    chunk_delay: float = 0.0
+    # perf_counter() when each streamed answer's first piece of text was sent (for benchmarks).
+    first_token_sent: list[float] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -84,6 +88,13 @@ class FakeOpenAI:
             text = answer.content if isinstance(answer.content, str) else json.dumps(answer.content)
             message = {"role": "assistant", "content": text}
         prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
+        usage = {
+            "prompt_tokens": prompt_chars // 4,
+            "completion_tokens": len(text) // 4,
+            "total_tokens": (prompt_chars + len(text)) // 4,
+        }
+        if body.get("stream"):
+            return await self._stream(request, body, message, text, usage)
         return web.json_response(
             {
                 "id": f"chatcmpl-{len(self.requests)}",
@@ -99,6 +110,52 @@ class FakeOpenAI:
                 },
             }
         )
+
+    async def _stream(
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        message: dict[str, Any],
+        text: str,
+        usage: dict[str, int],
+    ) -> web.StreamResponse:
+        """Server-sent events, a few characters a chunk, as OpenAI streams them."""
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+
+        async def send(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> None:
+            chunk = {
+                "id": f"chatcmpl-{len(self.requests)}",
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": body.get("model", "fake"),
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                **extra,
+            }
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+
+        await send({"role": "assistant", "content": ""})
+        self.first_token_sent.append(time.perf_counter())
+        for start in range(0, len(text), self.chunk_size):
+            piece = text[start : start + self.chunk_size]
+            if "tool_calls" in message:
+                call = message["tool_calls"][0]
+                tool_delta: dict[str, Any] = {"index": 0, "function": {"arguments": piece}}
+                if start == 0:
+                    tool_delta |= {"id": call["id"], "type": "function"}
+                    tool_delta["function"]["name"] = call["function"]["name"]
+                await send({"tool_calls": [tool_delta]})
+            else:
+                await send({"content": piece})
+            if self.chunk_delay:
+                await asyncio.sleep(self.chunk_delay)
+        await send({}, "stop")
+        if body.get("stream_options", {}).get("include_usage"):
+            chunk = {"id": "u", "object": "chat.completion.chunk", "created": 0, "choices": []}
+            await response.write(f"data: {json.dumps({**chunk, 'usage': usage})}\n\n".encode())
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
 
     def app(self) -> web.Application:
         application = web.Application()

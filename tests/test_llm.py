@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine.models import SellerProfile
-from bot.engine.service import CoachEngine
+from bot.engine.service import CoachEngine, ReplyPiece
 from bot.llm.drafter import LLMDrafter, build_chat_model
 from knowledge.data import read_yaml
 from tests.fake_openai import FakeOpenAI, ServerThread
@@ -187,3 +187,32 @@ def test_a_model_that_obeys_a_prompt_injection_is_never_shown(engine, fake, case
     # However the review tries to close the fence, the request has exactly one of each marker.
     assert human.count("<review>") == 1
     assert human.count("</review>") == 1
+
+
+async def collect(coach: CoachEngine, text: str = REVIEW) -> tuple[list[str], object]:
+    pieces, final = [], None
+    async for item in coach.stream_draft(text):
+        if isinstance(item, ReplyPiece):
+            pieces.append(item.text)
+        else:
+            final = item
+    return pieces, final
+
+
+def test_the_public_reply_streams_in_pieces_then_the_final_draft_arrives(engine, fake):
+    fake.answer(GOOD)
+    pieces, final = asyncio.run(collect(llm_engine(engine, fake)))
+    assert len(pieces) >= 10
+    assert "".join(pieces) == GOOD["public_reply"]
+    assert final.engine == "llm"
+    assert final.public_reply == GOOD["public_reply"]
+    assert fake.requests[0]["stream"] is True
+
+
+def test_a_streamed_reply_the_guard_rejects_ends_with_the_offline_draft(engine, fake):
+    fake.answer(BLAMING)
+    fake.answer(BLAMING)
+    pieces, final = asyncio.run(collect(llm_engine(engine, fake)))
+    assert "".join(pieces).startswith("You obviously dropped it")
+    assert final.engine == "offline"
+    assert "You obviously dropped it" not in final.public_reply

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
@@ -26,6 +27,8 @@ from bot.errors import CoachError, InputError, LLMUnavailableError
 from bot.llm.guard import output_problems
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from bot.engine.language_pack import LanguagePacks
     from bot.engine.models import Channel, Review
     from bot.llm.drafter import LLMDrafter, LLMDraftOutput
@@ -37,6 +40,13 @@ RETRIEVED_CARDS = 4
 # this only matters for a seller's unusual sign-off or shop name.
 GUARD_ATTEMPTS = 6
 _SENTENCE = re.compile(r"[^.!?…\n]+[.!?…]*")
+
+
+@dataclass(frozen=True)
+class ReplyPiece:
+    """A piece of the public reply as the LLM writes it (for showing it grow)."""
+
+    text: str
 
 
 class DraftRejectedError(CoachError):
@@ -75,19 +85,47 @@ class CoachEngine:
         prior_replies: int = 0,
         engine: Literal["auto", "offline", "llm"] = "auto",
     ) -> Draft:
+        """The finished draft (see stream_draft for the reply as it is written)."""
+        pieces = self.stream_draft(text, profile, variant, prior_replies, engine, stream=False)
+        async for item in pieces:
+            if isinstance(item, Draft):
+                return item
+        raise DraftRejectedError("no draft could be made for this review")
+
+    async def stream_draft(
+        self,
+        text: str,
+        profile: SellerProfile | None = None,
+        variant: int = 0,
+        prior_replies: int = 0,
+        engine: Literal["auto", "offline", "llm"] = "auto",
+        *,
+        stream: bool = True,
+    ) -> AsyncIterator[ReplyPiece | Draft]:
+        """With an LLM: pieces of the public reply as the model writes them, then the final
+        Draft (which may differ: a reply the guard rejects is repaired or replaced by the
+        offline draft). Offline: the Draft alone."""
         profile = profile or SellerProfile()
         review = understand(text, self.packs)
         cards = await self.retrieve(review)
         take_private, channel = self.advisor.take_private(review, profile, prior_replies)
         note = None
         if self.drafter is not None and engine != "offline":
+            accepted: Draft | None = None
             try:
-                accepted = await self._llm_draft(self.drafter, review, cards, profile, take_private)
+                async for item in self._llm_draft(
+                    self.drafter, review, cards, profile, take_private, stream=stream
+                ):
+                    if isinstance(item, Draft):
+                        accepted = item
+                    else:
+                        yield item
             except LLMUnavailableError:
                 note = "The AI service did not answer, so this is the offline draft."
             else:
                 if accepted is not None:
-                    return accepted
+                    yield accepted
+                    return
                 note = "The AI draft broke a playbook rule twice, so this is the offline draft."
         offline = self._offline(
             review,
@@ -99,7 +137,7 @@ class CoachEngine:
         )
         if note:
             offline.notes.append(note)
-        return offline
+        yield offline
 
     async def _llm_draft(
         self,
@@ -108,15 +146,28 @@ class CoachEngine:
         cards: list[Card],
         profile: SellerProfile,
         take_private: TakePrivate,
-    ) -> Draft | None:
-        """The LLM's draft, repaired once if the guard objects; None if it still objects."""
-        result = await drafter.draft(review, cards, profile, take_private.channel)
+        *,
+        stream: bool,
+    ) -> AsyncIterator[ReplyPiece | Draft]:
+        """The LLM's reply as it streams (when ``stream``), then its Draft, repaired once if the
+        guard objects; no Draft at all if it still objects."""
+        result = None
+        if not stream:
+            result = await drafter.draft(review, cards, profile, take_private.channel)
+        else:
+            async for item in drafter.stream(review, cards, profile, take_private.channel):
+                if isinstance(item, str):
+                    yield ReplyPiece(item)
+                else:
+                    result = item
+        if result is None:
+            return
         problems = output_problems(result.output, review, profile, self.packs, result.instructions)
         if problems:
             result = await drafter.repair(result, problems, review.reply_language)
             if output_problems(result.output, review, profile, self.packs, result.instructions):
-                return None
-        return self._as_draft(result.output, review, cards)
+                return
+        yield self._as_draft(result.output, review, cards)
 
     def _as_draft(self, output: LLMDraftOutput, review: Review, cards: list[Card]) -> Draft:
         public, private = output.public_reply.strip(), output.private_message.strip()

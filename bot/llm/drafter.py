@@ -17,10 +17,11 @@ import openai
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.errors import LLMUnavailableError
+from bot.llm.streaming import PublicReplyStream
 from prompts.loader import render_prompt
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import AsyncIterator, Sequence
 
     from langchain_core.language_models import BaseChatModel
     from langchain_core.runnables import Runnable
@@ -98,6 +99,21 @@ def build_messages(
     return [("system", render_prompt("system", language_name=language)), ("human", human)]
 
 
+_RESPONSE_FORMAT = {
+    "type": "json_schema",
+    "json_schema": {"name": "LLMDraftOutput", "schema": LLMDraftOutput.model_json_schema()},
+}
+
+
+def _chunk_text(chunk: Any) -> str:
+    """The JSON text a streamed chunk adds: message content, or a tool call's arguments."""
+    tool_chunks = getattr(chunk, "tool_call_chunks", None)
+    if tool_chunks:
+        return tool_chunks[0].get("args") or ""
+    content = chunk.content
+    return content if isinstance(content, str) else ""
+
+
 class LLMDrafter:
     def __init__(self, model: BaseChatModel, method: StructuredMethod = "json_schema") -> None:
         self.model = model
@@ -146,7 +162,64 @@ class LLMDrafter:
     async def draft(
         self, review: Review, cards: Sequence[Card], profile: SellerProfile, channel: str
     ) -> LLMResult:
+        """One call, answer in one piece: for the CLI and batches, where nobody watches it grow
+        (streaming costs a millisecond or so per chunk in transport and parsing)."""
         return await self._call(build_messages(review, cards, profile, channel))
+
+    async def stream(
+        self, review: Review, cards: Sequence[Card], profile: SellerProfile, channel: str
+    ) -> AsyncIterator[str | LLMResult]:
+        """The public reply's text as it is written (str pieces), then the whole LLMResult."""
+        messages = build_messages(review, cards, profile, channel)
+        emitted = False
+        try:
+            async for item in self._stream(messages):
+                emitted = emitted or isinstance(item, str)
+                yield item
+        except openai.BadRequestError as error:
+            # Many local servers reject response_format json_schema: fall back to tools, once,
+            # and keep using them (before anything was shown, so nothing is repeated).
+            if self.method != "json_schema" or emitted:
+                raise LLMUnavailableError("the AI service refused the request") from error
+            logger.info("structured output via json_schema refused; using function_calling")
+            self.method = "function_calling"
+            async for item in self._stream(messages):
+                yield item
+
+    async def _stream(self, messages: list[tuple[str, str]]) -> AsyncIterator[str | LLMResult]:
+        if self.method == "function_calling":
+            runnable = self.model.bind_tools([LLMDraftOutput], tool_choice="LLMDraftOutput")
+            options: dict[str, Any] = {}
+        else:
+            runnable = self.model
+            # The schema as plain JSON: with the pydantic class, langchain parses each chunk
+            # into it too and warns while serialising; we parse the finished answer ourselves.
+            options = {"response_format": _RESPONSE_FORMAT, "stream_usage": True}
+        reply = PublicReplyStream()
+        # The answer's text is gathered by hand: adding langchain message chunks together costs
+        # about a millisecond a chunk, more than everything else we do per chunk.
+        text = ""
+        usage: dict[str, int] = {}
+        try:
+            async for chunk in runnable.astream(messages, **options):
+                text += _chunk_text(chunk)
+                usage = getattr(chunk, "usage_metadata", None) or usage
+                if delta := reply.feed(text):
+                    yield delta
+            output = LLMDraftOutput.model_validate_json(text or "{}")
+        except openai.BadRequestError:
+            raise
+        except (openai.OpenAIError, ValidationError, ValueError, TypeError) as error:
+            name = type(error).__name__
+            raise LLMUnavailableError(f"the AI service did not answer ({name})") from error
+        prompt_tokens, completion_tokens = (
+            usage.get("input_tokens", 0),
+            usage.get("output_tokens", 0),
+        )
+        logger.info(
+            "llm call: %d prompt tokens, %d completion tokens", prompt_tokens, completion_tokens
+        )
+        yield LLMResult(output, prompt_tokens, completion_tokens, messages)
 
     async def repair(
         self, previous: LLMResult, problems: Sequence[str], language: str
