@@ -198,12 +198,13 @@ def _render_report(report: ToneReport) -> str:
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio  # noqa: PLC0415
 
-    engine = _engine(settings)
+    _check_engine_choice(args.engine, settings)
+    engine = _engine(settings, use_llm=args.engine != "offline")
     if args.batch:
         return asyncio.run(_check_batch(engine, args))
     reply = text_argument(args.text, "reply")
     review = text_argument(args.review, "review") if args.review else None
-    report = asyncio.run(engine.check(reply, review))
+    report = asyncio.run(engine.check(reply, review, engine=args.engine))
     print(report.model_dump_json(indent=2) if args.json else _render_report(report))
     return 0
 
@@ -212,7 +213,8 @@ async def _check_batch(engine: CoachEngine, args: argparse.Namespace) -> int:
     async def check(fields: dict[str, object]) -> BaseModel:
         reply = clean_text(str(fields.get("reply") or fields.get("text") or ""))
         review = fields.get("review")
-        return await engine.check(reply, clean_text(str(review)) if review else None)
+        review_text = clean_text(str(review)) if review else None
+        return await engine.check(reply, review_text, engine=args.engine)
 
     return await _run_batch(Path(args.batch), check)
 
@@ -278,6 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="coach your own reply before you post it")
     check.add_argument("text", nargs="?", metavar="TEXT", help="your reply, or - for stdin")
     check.add_argument("--review", help="the review it answers: adds a full rewrite")
+    check.add_argument(
+        "--engine",
+        choices=["offline", "llm", "auto"],
+        default="auto",
+        help="who rewrites and explains: the LLM when configured (auto), or offline",
+    )
+
     check.add_argument("--batch", metavar="FILE.jsonl", help="one per line: {id, reply, review}")
     _add_json(check)
     check.set_defaults(handler=cmd_check)

@@ -216,3 +216,53 @@ def test_a_streamed_reply_the_guard_rejects_ends_with_the_offline_draft(engine, 
     assert "".join(pieces).startswith("You obviously dropped it")
     assert final.engine == "offline"
     assert "You obviously dropped it" not in final.public_reply
+
+
+SELLER_REPLY = "You should have read the size chart. Not our fault!!!"
+SIZE_REVIEW = "The dress is tiny, nothing like the photos. I want my money back."
+REWRITE = {
+    "rewrite": (
+        "I'm so sorry the dress came up so small; that's disappointing after waiting for it. "
+        "I'll check our size chart and photos today so they show the fit clearly. Please send "
+        "us a private message and we'll sort out an exchange or a return with you this week."
+    ),
+    "explanations": [
+        {
+            "kind": "blame",
+            "explanation": "Telling her she should have read the chart sounds "
+            "like blame; readers side with the customer.",
+        },
+    ],
+}
+
+
+def check(coach: CoachEngine, reply: str, review: str | None = None):
+    return asyncio.run(coach.check(reply, review))
+
+
+def test_the_llm_rewrites_the_sellers_reply_and_explains_in_plain_words(engine, fake):
+    fake.answer(REWRITE)
+    report = check(llm_engine(engine, fake), SELLER_REPLY, SIZE_REVIEW)
+    assert report.verdict == "revise"
+    assert report.rewrite == REWRITE["rewrite"]
+    blame = next(finding for finding in report.findings if finding.kind == "blame")
+    assert blame.why == REWRITE["explanations"][0]["explanation"]
+    human = fake.requests[0]["messages"][-1]["content"]
+    assert SELLER_REPLY in human
+    assert f"<review>\n{SIZE_REVIEW}\n</review>" in human
+
+
+def test_an_llm_rewrite_that_still_blames_is_replaced_by_the_offline_rewrite(engine, fake):
+    fake.answer({**REWRITE, "rewrite": "You should have read the chart. " + REWRITE["rewrite"]})
+    report = check(llm_engine(engine, fake), SELLER_REPLY, SIZE_REVIEW)
+    assert report.rewrite
+    assert "You should have read" not in report.rewrite
+    assert check(engine, report.rewrite).verdict == "ok"
+
+
+def test_without_a_review_the_llm_explains_the_findings(engine, fake):
+    fake.answer({"explanations": REWRITE["explanations"]})
+    report = check(llm_engine(engine, fake), SELLER_REPLY)
+    blame = next(finding for finding in report.findings if finding.kind == "blame")
+    assert blame.why == REWRITE["explanations"][0]["explanation"]
+    assert report.rewrite is None

@@ -12,10 +12,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 from bot.engine.advise import Advisor
-from bot.engine.compose import MAX_WORDS, Chooser, compose, signature, word_count
+from bot.engine.compose import MAX_WORDS, MIN_WORDS, Chooser, compose, signature, word_count
 from bot.engine.models import (
     CoachingNote,
     Draft,
+    Finding,
     SellerProfile,
     TakePrivate,
     ToneReport,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
     from bot.engine.language_pack import LanguagePacks
     from bot.engine.models import Channel, Review
-    from bot.llm.drafter import LLMDrafter, LLMDraftOutput
+    from bot.llm.drafter import LLMDrafter, LLMDraftOutput, LLMExplanation
     from knowledge.cards import Card
     from knowledge.retrieval import KnowledgeBase
 
@@ -47,6 +48,13 @@ class ReplyPiece:
     """A piece of the public reply as the LLM writes it (for showing it grow)."""
 
     text: str
+
+
+def _use_explanations(findings: list[Finding], explanations: list[LLMExplanation]) -> None:
+    explained = {item.kind: item.explanation.strip() for item in explanations}
+    for finding in findings:
+        if explained.get(finding.kind):
+            finding.why = explained[finding.kind]
 
 
 class DraftRejectedError(CoachError):
@@ -232,7 +240,12 @@ class CoachEngine:
             tone=ToneSummary(verdict="ok", findings=[]),
         )
 
-    async def check(self, reply: str, review_text: str | None = None) -> ToneReport:
+    async def check(
+        self,
+        reply: str,
+        review_text: str | None = None,
+        engine: Literal["auto", "offline", "llm"] = "auto",
+    ) -> ToneReport:
         reply = reply.strip()
         if not reply:
             raise InputError("the reply to check is empty; paste the reply you plan to post")
@@ -241,14 +254,49 @@ class CoachEngine:
         personal = review.personal_data if review else []
         findings = check_reply(reply, language, self.packs, personal)
         rewrite = None
+        drafter = self.drafter if engine != "offline" else None
         if review is not None and findings:
-            rewrite = self._rewrite(reply, review)
+            if drafter is not None:
+                rewrite = await self._llm_rewrite(drafter, reply, review, findings)
+            rewrite = rewrite or self._rewrite(reply, review)
+        elif findings and drafter is not None:
+            await self._llm_explain(drafter, reply, language, findings)
         return ToneReport(
             language=language,
             verdict="revise" if findings else "ok",
             findings=findings,
             rewrite=rewrite,
         )
+
+    async def _llm_rewrite(
+        self, drafter: LLMDrafter, reply: str, review: Review, findings: list[Finding]
+    ) -> str | None:
+        """The LLM's rewrite of the seller's reply, if it passes the check; the findings' reasons
+        become the LLM's plain-words explanations. None: use the offline rewrite."""
+        try:
+            output = await drafter.rewrite(reply, review, [(f.kind, f.excerpt) for f in findings])
+        except LLMUnavailableError:
+            return None
+        rewrite = output.rewrite.strip()
+        language = review.reply_language
+        if (
+            not MIN_WORDS <= word_count(rewrite) <= MAX_WORDS
+            or self.packs.detector.detect(rewrite) != language
+            or check_reply(rewrite, language, self.packs, review.personal_data)
+        ):
+            return None
+        _use_explanations(findings, output.explanations)
+        return rewrite
+
+    async def _llm_explain(
+        self, drafter: LLMDrafter, reply: str, language: str, findings: list[Finding]
+    ) -> None:
+        """The findings' reasons in the LLM's plain words; the card's reason stays otherwise."""
+        try:
+            output = await drafter.explain(reply, language, [(f.kind, f.excerpt) for f in findings])
+        except LLMUnavailableError:
+            return
+        _use_explanations(findings, output.explanations)
 
     def _rewrite(self, reply: str, review: Review) -> str:
         """The seller's clean sentences (their facts) in a reply that has every part it needs."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import openai
 from pydantic import BaseModel, Field, ValidationError
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from bot.engine.models import Review, SellerProfile
     from knowledge.cards import Card
 
+Model = TypeVar("Model", bound=BaseModel)
 StructuredMethod = Literal["json_schema", "function_calling", "json_mode"]
 LANGUAGE_NAMES = {"en": "English", "el": "Greek", "ru": "Russian", "pl": "Polish"}
 LENGTHS = {"short": "short (40 to 60 words)", "normal": "normal (60 to 110 words)"}
@@ -53,6 +54,22 @@ class LLMDraftOutput(BaseModel):
     private_message: str
     take_private: LLMTakePrivate
     coaching: list[LLMCoachingNote]
+
+
+class LLMExplanation(BaseModel):
+    kind: str = Field(description="the problem's kind, as listed")
+    explanation: str
+
+
+class LLMExplanations(BaseModel):
+    explanations: list[LLMExplanation]
+
+
+class LLMRewriteOutput(BaseModel):
+    """The seller's reply improved, and each problem explained in plain words."""
+
+    rewrite: str
+    explanations: list[LLMExplanation]
 
 
 @dataclass(frozen=True)
@@ -220,6 +237,50 @@ class LLMDrafter:
             "llm call: %d prompt tokens, %d completion tokens", prompt_tokens, completion_tokens
         )
         yield LLMResult(output, prompt_tokens, completion_tokens, messages)
+
+    async def rewrite(
+        self, reply: str, review: Review, findings: Sequence[tuple[str, str]]
+    ) -> LLMRewriteOutput:
+        """The seller's own reply improved, keeping their facts; findings are (kind, excerpt)."""
+        human = render_prompt(
+            "rewrite",
+            findings="\n".join(f"- {kind}: '{excerpt}'" for kind, excerpt in findings),
+            language_name=LANGUAGE_NAMES[review.reply_language],
+            review=_fenced(review.text),
+            reply=_fenced(reply).replace("</seller_reply>", "</ seller_reply>"),
+        )
+        system = render_prompt("system", language_name=LANGUAGE_NAMES[review.reply_language])
+        return await self._structured_answer(
+            LLMRewriteOutput, [("system", system), ("human", human)]
+        )
+
+    async def explain(
+        self, reply: str, language: str, findings: Sequence[tuple[str, str]]
+    ) -> LLMExplanations:
+        """Each finding of the seller's reply explained in plain words (no review given)."""
+        human = render_prompt(
+            "check",
+            findings="\n".join(f"- {kind}: '{excerpt}'" for kind, excerpt in findings),
+            language_name=LANGUAGE_NAMES.get(language, "English"),
+            reply=reply.replace("</seller_reply>", "</ seller_reply>"),
+        )
+        system = render_prompt("system", language_name=LANGUAGE_NAMES.get(language, "English"))
+        return await self._structured_answer(
+            LLMExplanations, [("system", system), ("human", human)]
+        )
+
+    async def _structured_answer(
+        self, schema: type[Model], messages: list[tuple[str, str]]
+    ) -> Model:
+        structured = self.model.with_structured_output(schema, method=self.method)
+        try:
+            result = await structured.ainvoke(messages)
+        except (openai.OpenAIError, ValidationError, ValueError) as error:
+            name = type(error).__name__
+            raise LLMUnavailableError(f"the AI service did not answer ({name})") from error
+        if not isinstance(result, schema):
+            raise LLMUnavailableError("the AI service's answer could not be read")
+        return result
 
     async def repair(
         self, previous: LLMResult, problems: Sequence[str], language: str
