@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from knowledge.embeddings import HashEmbedder
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
@@ -157,9 +159,29 @@ class FakeOpenAI:
         await response.write_eof()
         return response
 
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        """Deterministic vectors (our hash embedding): same text, same vector, across runs."""
+        body = await request.json()
+        self.requests.append(body)
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        embedder = HashEmbedder(64)
+        data = [
+            {"object": "embedding", "index": i, "embedding": embedder.embed_query(str(text))}
+            for i, text in enumerate(texts)
+        ]
+        return web.json_response(
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model"),
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            }
+        )
+
     def app(self) -> web.Application:
         application = web.Application()
         application.router.add_post("/v1/chat/completions", self._chat)
+        application.router.add_post("/v1/embeddings", self._embeddings)
         return application
 
 

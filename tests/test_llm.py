@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
 
+from bot.cli import run
 from bot.engine.models import SellerProfile
 from bot.engine.service import CoachEngine, ReplyPiece
 from bot.llm.drafter import LLMDrafter, build_chat_model
@@ -266,3 +268,41 @@ def test_without_a_review_the_llm_explains_the_findings(engine, fake):
     blame = next(finding for finding in report.findings if finding.kind == "blame")
     assert blame.why == REWRITE["explanations"][0]["explanation"]
     assert report.rewrite is None
+
+
+def test_tokens_reported_by_the_server_are_summed_per_user(engine, fake):
+    coach = llm_engine(engine, fake)
+
+    async def two_drafts_for_ada_one_for_bob() -> None:
+        for user in ("ada", "ada", "bob"):
+            fake.answer(GOOD)
+            await coach.draft(REVIEW, user=user)
+
+    asyncio.run(two_drafts_for_ada_one_for_bob())
+    reported = [request["messages"] for request in fake.requests]
+    per_call_prompt = sum(len(m["content"]) for m in reported[0]) // 4  # the fake's tokenizer
+    ada, bob = coach.usage.of("ada"), coach.usage.of("bob")
+    assert (ada.calls, bob.calls) == (2, 1)
+    assert ada.prompt_tokens == 2 * per_call_prompt
+    assert ada.completion_tokens > 0
+    assert coach.usage.of("nobody").calls == 0
+
+
+def test_a_variant_asks_the_model_for_another_take(engine, fake):
+    fake.answer(GOOD)
+    asyncio.run(llm_engine(engine, fake).draft(REVIEW, variant=2))
+    assert "take 3" in fake.requests[0]["messages"][-1]["content"]
+
+
+def test_the_openai_embedding_backend_indexes_and_searches_through_the_server(
+    fake, capsys, monkeypatch
+):
+    monkeypatch.setenv("COACH_EMBEDDINGS", "openai")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    assert run(["kb", "search", "--json", "-k", "3", "my parcel never arrived"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert len(hits) == 3
+    embedding_calls = [request for request in fake.requests if "input" in request]
+    assert embedding_calls[0]["model"] == "text-embedding-3-small"
+    assert any("my parcel never arrived" in str(request["input"]) for request in embedding_calls)

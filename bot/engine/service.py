@@ -26,6 +26,7 @@ from bot.engine.tone import check_reply, find_problems
 from bot.engine.understand import understand
 from bot.errors import CoachError, InputError, LLMUnavailableError
 from bot.llm.guard import output_problems
+from bot.llm.usage import UsageLedger
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -70,6 +71,7 @@ class CoachEngine:
         self.advisor = Advisor(knowledge.cards)
         # The LLM path, when one is configured; the offline composer is always there behind it.
         self.drafter = drafter
+        self.usage = UsageLedger()
 
     async def retrieve(self, review: Review) -> list[Card]:
         # Embedding and the chroma query are blocking calls; keep the event loop free for others.
@@ -89,12 +91,22 @@ class CoachEngine:
         self,
         text: str,
         profile: SellerProfile | None = None,
+        *,
         variant: int = 0,
         prior_replies: int = 0,
         engine: Literal["auto", "offline", "llm"] = "auto",
+        user: str = "cli",
     ) -> Draft:
         """The finished draft (see stream_draft for the reply as it is written)."""
-        pieces = self.stream_draft(text, profile, variant, prior_replies, engine, stream=False)
+        pieces = self.stream_draft(
+            text,
+            profile,
+            variant=variant,
+            prior_replies=prior_replies,
+            engine=engine,
+            stream=False,
+            user=user,
+        )
         async for item in pieces:
             if isinstance(item, Draft):
                 return item
@@ -104,11 +116,12 @@ class CoachEngine:
         self,
         text: str,
         profile: SellerProfile | None = None,
+        *,
         variant: int = 0,
         prior_replies: int = 0,
         engine: Literal["auto", "offline", "llm"] = "auto",
-        *,
         stream: bool = True,
+        user: str = "cli",
     ) -> AsyncIterator[ReplyPiece | Draft]:
         """With an LLM: pieces of the public reply as the model writes them, then the final
         Draft (which may differ: a reply the guard rejects is repaired or replaced by the
@@ -122,7 +135,14 @@ class CoachEngine:
             accepted: Draft | None = None
             try:
                 async for item in self._llm_draft(
-                    self.drafter, review, cards, profile, take_private, stream=stream
+                    self.drafter,
+                    review,
+                    cards,
+                    profile,
+                    take_private,
+                    stream=stream,
+                    user=user,
+                    variant=variant,
                 ):
                     if isinstance(item, Draft):
                         accepted = item
@@ -156,23 +176,28 @@ class CoachEngine:
         take_private: TakePrivate,
         *,
         stream: bool,
+        user: str,
+        variant: int,
     ) -> AsyncIterator[ReplyPiece | Draft]:
         """The LLM's reply as it streams (when ``stream``), then its Draft, repaired once if the
         guard objects; no Draft at all if it still objects."""
         result = None
         if not stream:
-            result = await drafter.draft(review, cards, profile, take_private.channel)
+            result = await drafter.draft(review, cards, profile, take_private.channel, variant)
         else:
-            async for item in drafter.stream(review, cards, profile, take_private.channel):
+            stream_of = drafter.stream(review, cards, profile, take_private.channel, variant)
+            async for item in stream_of:
                 if isinstance(item, str):
                     yield ReplyPiece(item)
                 else:
                     result = item
         if result is None:
             return
+        self.usage.add(user, result.prompt_tokens, result.completion_tokens)
         problems = output_problems(result.output, review, profile, self.packs, result.instructions)
         if problems:
             result = await drafter.repair(result, problems, review.reply_language)
+            self.usage.add(user, result.prompt_tokens, result.completion_tokens)
             if output_problems(result.output, review, profile, self.packs, result.instructions):
                 return
         yield self._as_draft(result.output, review, cards)

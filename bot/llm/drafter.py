@@ -98,7 +98,11 @@ def _fenced(text: str) -> str:
 
 
 def build_messages(
-    review: Review, cards: Sequence[Card], profile: SellerProfile, channel: str
+    review: Review,
+    cards: Sequence[Card],
+    profile: SellerProfile,
+    channel: str,
+    variant: int = 0,
 ) -> list[tuple[str, str]]:
     language = LANGUAGE_NAMES[review.reply_language]
     human = render_prompt(
@@ -110,6 +114,12 @@ def build_messages(
         offers=", ".join(profile.offers) or "none",
         tone=profile.tone,
         length=LENGTHS[profile.length],
+        variant=(
+            f" This is take {variant + 1}: open, apologise and phrase the next step differently "
+            "from an ordinary first take."
+            if variant
+            else ""
+        ),
         cards=_cards_text(cards),
         review=_fenced(review.text),
     )
@@ -177,17 +187,27 @@ class LLMDrafter:
             raise LLMUnavailableError(f"the AI service did not answer ({name})") from error
 
     async def draft(
-        self, review: Review, cards: Sequence[Card], profile: SellerProfile, channel: str
+        self,
+        review: Review,
+        cards: Sequence[Card],
+        profile: SellerProfile,
+        channel: str,
+        variant: int = 0,
     ) -> LLMResult:
         """One call, answer in one piece: for the CLI and batches, where nobody watches it grow
         (streaming costs a millisecond or so per chunk in transport and parsing)."""
-        return await self._call(build_messages(review, cards, profile, channel))
+        return await self._call(build_messages(review, cards, profile, channel, variant))
 
     async def stream(
-        self, review: Review, cards: Sequence[Card], profile: SellerProfile, channel: str
+        self,
+        review: Review,
+        cards: Sequence[Card],
+        profile: SellerProfile,
+        channel: str,
+        variant: int = 0,
     ) -> AsyncIterator[str | LLMResult]:
         """The public reply's text as it is written (str pieces), then the whole LLMResult."""
-        messages = build_messages(review, cards, profile, channel)
+        messages = build_messages(review, cards, profile, channel, variant)
         emitted = False
         try:
             async for item in self._stream(messages):
