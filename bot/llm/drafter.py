@@ -132,6 +132,17 @@ _RESPONSE_FORMAT = {
 }
 
 
+def _logged_result(
+    output: LLMDraftOutput, usage: dict[str, Any], messages: list[tuple[str, str]]
+) -> LLMResult:
+    """The result with the token counts the server reported, which are also logged."""
+    prompt_tokens, completion_tokens = usage.get("input_tokens", 0), usage.get("output_tokens", 0)
+    logger.info(
+        "llm call: %d prompt tokens, %d completion tokens", prompt_tokens, completion_tokens
+    )
+    return LLMResult(output, prompt_tokens, completion_tokens, messages)
+
+
 def _chunk_text(chunk: Any) -> str:
     """The JSON text a streamed chunk adds: message content, or a tool call's arguments."""
     tool_chunks = getattr(chunk, "tool_call_chunks", None)
@@ -152,25 +163,23 @@ class LLMDrafter:
         try:
             result = await self._structured_call(messages)
         except openai.BadRequestError as error:
-            # Many local servers reject response_format json_schema: fall back to tools, once,
-            # and keep using them.
-            if self.method != "json_schema":
-                raise LLMUnavailableError("the AI service refused the request") from error
-            logger.info("structured output via json_schema refused; using function_calling")
-            self.method = "function_calling"
+            self._switch_to_tools(error)
             result = await self._structured_call(messages)
         parsed = result.get("parsed")
         if not isinstance(parsed, LLMDraftOutput):
             raise LLMUnavailableError("the AI service's answer could not be read")
         usage = getattr(result.get("raw"), "usage_metadata", None) or {}
-        prompt_tokens, completion_tokens = (
-            usage.get("input_tokens", 0),
-            usage.get("output_tokens", 0),
-        )
-        logger.info(
-            "llm call: %d prompt tokens, %d completion tokens", prompt_tokens, completion_tokens
-        )
-        return LLMResult(parsed, prompt_tokens, completion_tokens, messages)
+        return _logged_result(parsed, usage, messages)
+
+    def _switch_to_tools(
+        self, error: openai.BadRequestError, *, already_shown: bool = False
+    ) -> None:
+        """Many local servers reject response_format json_schema: use function calling from now
+        on. Any other refusal (or one after text was shown) ends the LLM attempt."""
+        if self.method != "json_schema" or already_shown:
+            raise LLMUnavailableError("the AI service refused the request") from error
+        logger.info("structured output via json_schema refused; using function_calling")
+        self.method = "function_calling"
 
     async def _structured_call(self, messages: list[tuple[str, str]]) -> dict[str, Any]:
         if self.method not in self._structured:
@@ -214,12 +223,8 @@ class LLMDrafter:
                 emitted = emitted or isinstance(item, str)
                 yield item
         except openai.BadRequestError as error:
-            # Many local servers reject response_format json_schema: fall back to tools, once,
-            # and keep using them (before anything was shown, so nothing is repeated).
-            if self.method != "json_schema" or emitted:
-                raise LLMUnavailableError("the AI service refused the request") from error
-            logger.info("structured output via json_schema refused; using function_calling")
-            self.method = "function_calling"
+            # Only before anything was shown, so nothing is repeated to the seller.
+            self._switch_to_tools(error, already_shown=emitted)
             async for item in self._stream(messages):
                 yield item
 
@@ -249,45 +254,46 @@ class LLMDrafter:
         except (openai.OpenAIError, ValidationError, ValueError, TypeError) as error:
             name = type(error).__name__
             raise LLMUnavailableError(f"the AI service did not answer ({name})") from error
-        prompt_tokens, completion_tokens = (
-            usage.get("input_tokens", 0),
-            usage.get("output_tokens", 0),
-        )
-        logger.info(
-            "llm call: %d prompt tokens, %d completion tokens", prompt_tokens, completion_tokens
-        )
-        yield LLMResult(output, prompt_tokens, completion_tokens, messages)
+        yield _logged_result(output, usage, messages)
 
     async def rewrite(
         self, reply: str, review: Review, findings: Sequence[tuple[str, str]]
     ) -> LLMRewriteOutput:
         """The seller's own reply improved, keeping their facts; findings are (kind, excerpt)."""
-        human = render_prompt(
+        return await self._about_seller_reply(
             "rewrite",
-            findings="\n".join(f"- {kind}: '{excerpt}'" for kind, excerpt in findings),
-            language_name=LANGUAGE_NAMES[review.reply_language],
+            LLMRewriteOutput,
+            reply,
+            review.reply_language,
+            findings,
             review=_fenced(review.text),
-            reply=_fenced(reply).replace("</seller_reply>", "</ seller_reply>"),
-        )
-        system = render_prompt("system", language_name=LANGUAGE_NAMES[review.reply_language])
-        return await self._structured_answer(
-            LLMRewriteOutput, [("system", system), ("human", human)]
         )
 
     async def explain(
         self, reply: str, language: str, findings: Sequence[tuple[str, str]]
     ) -> LLMExplanations:
         """Each finding of the seller's reply explained in plain words (no review given)."""
+        return await self._about_seller_reply("check", LLMExplanations, reply, language, findings)
+
+    async def _about_seller_reply(
+        self,
+        prompt: str,
+        schema: type[Model],
+        reply: str,
+        language: str,
+        findings: Sequence[tuple[str, str]],
+        **extra: str,
+    ) -> Model:
+        language_name = LANGUAGE_NAMES.get(language, "English")
         human = render_prompt(
-            "check",
+            prompt,
             findings="\n".join(f"- {kind}: '{excerpt}'" for kind, excerpt in findings),
-            language_name=LANGUAGE_NAMES.get(language, "English"),
-            reply=reply.replace("</seller_reply>", "</ seller_reply>"),
+            language_name=language_name,
+            reply=_fenced(reply).replace("</seller_reply>", "</ seller_reply>"),
+            **extra,
         )
-        system = render_prompt("system", language_name=LANGUAGE_NAMES.get(language, "English"))
-        return await self._structured_answer(
-            LLMExplanations, [("system", system), ("human", human)]
-        )
+        system = render_prompt("system", language_name=language_name)
+        return await self._structured_answer(schema, [("system", system), ("human", human)])
 
     async def _structured_answer(
         self, schema: type[Model], messages: list[tuple[str, str]]
