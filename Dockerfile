@@ -32,4 +32,4 @@ RUN complaint-coach kb stats
 
 VOLUME /data
 ENTRYPOINT ["complaint-coach"]
-CMD ["--help"]
+CMD ["run"]

@@ -246,6 +246,18 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """The Telegram bot, long polling. The only command that imports aiogram."""
+    import asyncio  # noqa: PLC0415
+
+    from bot.telegram.app import NO_TOKEN, run_polling  # noqa: PLC0415 - aiogram costs 2.5 s
+
+    if settings.telegram.bot_token is None:
+        raise CoachError(NO_TOKEN)
+    asyncio.run(run_polling(settings, _engine(settings, use_llm=True)))
+    return 0
+
+
 def _add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
@@ -295,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("dataset", nargs="?", metavar="FILE.jsonl|DIR")
     _add_json(evaluate)
     evaluate.set_defaults(handler=cmd_eval)
+
+    run_bot = commands.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    run_bot.set_defaults(handler=cmd_run)
 
     ingest = commands.add_parser(
         "ingest", help="index your own playbook files (.txt, .md, .html) or folders of them"

@@ -1,0 +1,164 @@
+"""A fake Telegram Bot API on 127.0.0.1 that plays a user: it queues updates, answers getUpdates
+with real long polling, records what the bot sends, and checks every text is valid Telegram HTML.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from aiohttp import web
+
+ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+                "blockquote", "tg-spoiler", "span", "tg-emoji"}  # fmt: skip
+
+
+class TelegramHTMLError(ValueError):
+    pass
+
+
+class _Validator(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag not in ALLOWED_TAGS:
+            raise TelegramHTMLError(f"tag <{tag}> is not allowed")
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            raise TelegramHTMLError(f"</{tag}> does not close the open tag")
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in {"lt", "gt", "amp", "quot"}:
+            raise TelegramHTMLError(f"entity &{name}; is not supported")
+
+    def handle_data(self, data: str) -> None:
+        if "<" in data or ">" in data:
+            raise TelegramHTMLError("unescaped < or > in text")
+
+
+def validate_html(text: str) -> None:
+    validator = _Validator()
+    validator.feed(text)
+    validator.close()
+    if validator.stack:
+        raise TelegramHTMLError(f"unclosed tags: {validator.stack}")
+    if "&" in text.replace("&lt;", "").replace("&gt;", "").replace("&amp;", "").replace(
+        "&quot;", ""
+    ):
+        raise TelegramHTMLError("unescaped &")
+
+
+def _error(code: int, description: str) -> web.Response:
+    """A Telegram-shaped error answer."""
+    body = {"ok": False, "error_code": code, "description": description}
+    return web.json_response(body, status=code)
+
+
+@dataclass
+class FakeTelegram:
+    token: str = "123456:TEST-TOKEN"
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    updates: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    port: int = 0
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def user_sends(
+        self, text: str | None = None, *, user_id: int = 42, language: str = "en", **content: Any
+    ) -> None:
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private"},
+            "from": {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": "Seller",
+                "language_code": language,
+            },
+            **content,
+        }
+        if text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                command = text.split()[0]
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        self.updates.put_nowait({"update_id": next(self._ids), "message": message})
+
+    async def wait_for_messages(self, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.sent) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} messages, got {len(self.sent)}")
+            await asyncio.sleep(0.02)
+        return self.sent
+
+    async def _method(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        self.calls.append(method)
+        data = (
+            dict(await request.post())
+            if request.content_type != "application/json"
+            else (await request.json())
+        )
+        handler = getattr(self, f"_{method}", None)
+        if handler is None:
+            return _error(404, "Not Found: method not found")
+        return web.json_response({"ok": True, "result": await handler(data)})
+
+    async def _getMe(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"id": 123456, "is_bot": True, "first_name": "Coach", "username": "coach_bot"}
+
+    async def _deleteWebhook(self, data: dict[str, Any]) -> bool:
+        return True
+
+    async def _setMyCommands(self, data: dict[str, Any]) -> bool:
+        return True
+
+    async def _sendChatAction(self, data: dict[str, Any]) -> bool:
+        return True
+
+    async def _getUpdates(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        timeout = float(data.get("timeout") or 0)
+        try:
+            first = await asyncio.wait_for(self.updates.get(), timeout=max(timeout, 0.01))
+        except TimeoutError:
+            return []
+        batch = [first]
+        while not self.updates.empty():
+            batch.append(self.updates.get_nowait())
+        return batch
+
+    async def _sendMessage(self, data: dict[str, Any]) -> dict[str, Any]:
+        text = str(data["text"])
+        if data.get("parse_mode") == "HTML":
+            validate_html(text)
+        if len(text) > 4096:
+            raise TelegramHTMLError("message is too long")
+        self.sent.append(data)
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": int(data["chat_id"]), "type": "private"},
+            "text": text,
+        }
+
+    def app(self) -> web.Application:
+        application = web.Application()
+        application.router.add_post("/bot{token}/{method}", self._method)
+        return application

@@ -1,0 +1,113 @@
+"""The bot end to end over real HTTP: aiogram, unmodified, against a fake Bot API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import os
+import subprocess
+import sys
+
+import pytest
+from aiohttp import web
+
+from bot.telegram.app import build_bot, build_dispatcher
+from bot.telegram.texts import Texts
+from knowledge.language import LanguageDetector
+from tests.conftest import REPO
+from tests.fake_telegram import FakeTelegram, TelegramHTMLError, validate_html
+
+
+@pytest.fixture
+async def telegram():
+    fake = FakeTelegram()
+    runner = web.AppRunner(fake.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    fake.port = site._server.sockets[0].getsockname()[1]
+    yield fake
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def running_bot(telegram, engine):
+    bot = build_bot(telegram.token, telegram.api_base)
+    dispatcher = build_dispatcher(engine, Texts())
+    polling = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1)
+    )
+    yield telegram
+    await dispatcher.stop_polling()
+    await asyncio.wait_for(polling, timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "Paste"), ("el", "Επικολλήστε"), ("ru", "Вставьте"), ("pl", "Wklej"), ("de", "Paste")],
+)
+async def test_start_greets_in_the_users_language(running_bot, language, words):
+    running_bot.user_sends("/start", language=language)
+    sent = await running_bot.wait_for_messages(1)
+    assert words in sent[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("review", "language"),
+    [
+        ("My parcel is three weeks late and nobody answers.", "en"),
+        ("Η παραγγελία μου άργησε τρεις εβδομάδες και κανείς δεν απαντά.", "el"),
+        ("Посылка опаздывает на три недели, никто не отвечает.", "ru"),
+        ("Paczka spóźnia się trzy tygodnie i nikt nie odpowiada.", "pl"),
+    ],
+)
+async def test_a_review_gets_a_reply_in_its_language_in_valid_html(running_bot, review, language):
+    running_bot.user_sends(review, language="en")
+    sent = await running_bot.wait_for_messages(1)
+    text = sent[0]["text"]
+    assert sent[0]["parse_mode"] == "HTML"
+    validate_html(text)
+    public_reply = html.unescape(text.split("<pre>")[1].split("</pre>")[0])
+    assert LanguageDetector().detect(public_reply) == language
+    assert "sendChatAction" in running_bot.calls
+
+
+async def test_html_in_a_review_arrives_escaped(running_bot):
+    running_bot.user_sends("<b>Broken</b> mug & <script>alert(1)</script> <i>unclosed")
+    sent = await running_bot.wait_for_messages(1)
+    validate_html(sent[0]["text"])
+    assert "<script>" not in sent[0]["text"]
+
+
+async def test_a_sticker_gets_a_friendly_hint(running_bot):
+    sticker = {"file_id": "x", "file_unique_id": "y", "type": "regular", "width": 1, "height": 1}
+    running_bot.user_sends(sticker={**sticker, "is_animated": False, "is_video": False})
+    sent = await running_bot.wait_for_messages(1)
+    assert "only read text" in sent[0]["text"]
+
+
+async def test_an_empty_looking_review_gets_a_clear_sentence(running_bot):
+    running_bot.user_sends("🙂🙂🙂")
+    sent = await running_bot.wait_for_messages(1)
+    assert "no words" in sent[0]["text"]
+
+
+def test_the_fake_rejects_what_telegram_rejects():
+    for bad in ("<script>x</script>", "<b>open", "a & b", "1 < 2"):
+        with pytest.raises(TelegramHTMLError):
+            validate_html(bad)
+    validate_html("<b>ok</b> &lt;tag&gt; &amp; <pre>x</pre>")
+
+
+def test_run_without_a_token_says_how_to_get_one():
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "@BotFather" in result.stderr
+    assert "complaint-coach draft" in result.stderr
