@@ -67,6 +67,9 @@ class CoachSettings(_Section):
     data_dir: Path = Field(default_factory=default_data_dir)
     allowed_users: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Per-user limits on drafts when the bot is open to everyone (no allowlist).
+    rate_per_minute: int = Field(10, ge=1)
+    rate_per_day: int = Field(200, ge=1)
 
     @field_validator("allowed_users", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ import sys
 import pytest
 from aiohttp import web
 
+from bot.telegram.access import RateLimiter
 from bot.telegram.app import build_bot, build_dispatcher
 from bot.telegram.texts import Texts
 from knowledge.language import LanguageDetector
@@ -111,3 +112,53 @@ def test_run_without_a_token_says_how_to_get_one():
     assert result.returncode == 2
     assert "@BotFather" in result.stderr
     assert "complaint-coach draft" in result.stderr
+
+
+@pytest.fixture
+async def guarded_bot(telegram, engine):
+    """A bot open to user 42 only, with at most 2 drafts a minute."""
+    bot = build_bot(telegram.token, telegram.api_base)
+    clock = {"now": 1000.0}
+    limiter = RateLimiter(per_minute=2, per_day=3, clock=lambda: clock["now"])
+    dispatcher = build_dispatcher(engine, Texts(), allowed_users=[42, 43], limiter=limiter)
+    polling = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1)
+    )
+    yield telegram, clock
+    await dispatcher.stop_polling()
+    await asyncio.wait_for(polling, timeout=10)
+
+
+async def test_a_user_not_on_the_allowlist_is_refused_politely(guarded_bot):
+    telegram, _ = guarded_bot
+    telegram.user_sends("My parcel never came.", user_id=7, language="pl")
+    sent = await telegram.wait_for_messages(1)
+    assert "prywatny" in sent[0]["text"]
+    assert "<pre>" not in sent[0]["text"]
+
+
+async def test_rate_limits_hold_per_minute_and_per_day(guarded_bot):
+    telegram, clock = guarded_bot
+    for _ in range(3):
+        telegram.user_sends("My parcel never came and nobody answers.")
+    sent = await telegram.wait_for_messages(3)
+    drafts = [m for m in sent if "<pre>" in m["text"]]
+    refusals = [m for m in sent if "one minute" in m["text"]]
+    assert (len(drafts), len(refusals)) == (2, 1)
+    clock["now"] += 61  # a minute later: one more fits the day's limit of 3, then no more
+    telegram.user_sends("Still waiting for my parcel.")
+    telegram.user_sends("Still waiting for my parcel!")
+    later = (await telegram.wait_for_messages(5))[3:]
+    # Updates are handled concurrently, so the quick refusal may arrive before the draft.
+    assert sorted("<pre>" in m["text"] for m in later) == [False, True]
+    assert any("today's limit" in m["text"] for m in later)
+    telegram.user_sends("/help", user_id=42)  # commands are not counted
+    sent = await telegram.wait_for_messages(6)
+    assert "Paste or forward" in sent[5]["text"]
+
+
+def test_concurrent_requests_cannot_exceed_the_limit():
+    limiter = RateLimiter(per_minute=10, per_day=200, clock=lambda: 5.0)
+    allowed = [limiter.allow(1) is None for _ in range(50)]
+    assert sum(allowed) == 10
+    assert limiter.allow(2) is None  # another user has their own budget

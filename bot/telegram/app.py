@@ -13,11 +13,14 @@ from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, ErrorEvent
 
 from bot.errors import ConfigError
+from bot.telegram.access import AccessMiddleware, RateLimiter
 from bot.telegram.handlers import build_router
 from bot.telegram.render import plain
 from bot.telegram.texts import LANGUAGES, Texts
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from bot.config import Settings
     from bot.engine.service import CoachEngine
 
@@ -37,9 +40,18 @@ def build_bot(token: str, api_base: str | None = None) -> Bot:
     )
 
 
-def build_dispatcher(engine: CoachEngine, texts: Texts) -> Dispatcher:
+def build_dispatcher(
+    engine: CoachEngine,
+    texts: Texts,
+    *,
+    allowed_users: Iterable[int] = (),
+    limiter: RateLimiter | None = None,
+) -> Dispatcher:
     """Dependencies reach handlers as workflow data; routers are made for this dispatcher."""
     dispatcher = Dispatcher(engine=engine, texts=texts)
+    dispatcher.update.outer_middleware(
+        AccessMiddleware(allowed_users, limiter or RateLimiter(per_minute=10, per_day=200))
+    )
     dispatcher.include_router(build_router())
     dispatcher.errors.register(_on_error)
     return dispatcher
@@ -72,4 +84,7 @@ async def run_polling(settings: Settings, engine: CoachEngine) -> None:
     bot = build_bot(token.get_secret_value(), settings.telegram.api_base)
     texts = Texts()
     await set_commands(bot, texts)
-    await build_dispatcher(engine, texts).start_polling(bot)
+    coach = settings.coach
+    limiter = RateLimiter(per_minute=coach.rate_per_minute, per_day=coach.rate_per_day)
+    dispatcher = build_dispatcher(engine, texts, allowed_users=coach.allowed_users, limiter=limiter)
+    await dispatcher.start_polling(bot)
