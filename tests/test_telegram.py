@@ -13,6 +13,8 @@ from aiohttp import web
 
 from bot.telegram.access import RateLimiter
 from bot.telegram.app import build_bot, build_dispatcher
+from bot.telegram.joiner import ReviewJoiner
+from bot.telegram.render import split_message
 from bot.telegram.texts import Texts
 from knowledge.language import LanguageDetector
 from tests.conftest import REPO
@@ -162,3 +164,34 @@ def test_concurrent_requests_cannot_exceed_the_limit():
     allowed = [limiter.allow(1) is None for _ in range(50)]
     assert sum(allowed) == 10
     assert limiter.allow(2) is None  # another user has their own budget
+
+
+async def test_a_review_split_by_telegram_is_answered_once_for_the_whole(running_bot):
+    first = ("The parcel was late and the mug was broken. " * 100)[:4096]
+    running_bot.user_sends(first)
+    running_bot.user_sends("And nobody answered my three e-mails about it.")
+    await running_bot.wait_for_messages(1)
+    await asyncio.sleep(2.0)  # longer than the joining window: no second answer comes
+    assert len(running_bot.sent) == 1
+    assert "<pre>" in running_bot.sent[0]["text"]
+
+
+async def test_the_joiner_joins_continuations_and_lets_short_reviews_through():
+    joiner = ReviewJoiner(window=0.2, long_part=10)
+    assert await joiner.collect(1, "short") == "short"
+    whole = asyncio.create_task(joiner.collect(1, "a long first part"))
+    await asyncio.sleep(0.05)
+    assert await joiner.collect(1, "the rest") is None
+    assert await whole == "a long first part\nthe rest"
+    assert await joiner.collect(2, "another chat, short") == "another chat, short"
+
+
+def test_long_replies_are_split_between_lines_and_never_inside_a_pre_block():
+    block = "<pre>" + "\n".join(["reply line"] * 50) + "</pre>"
+    html_text = "\n".join(["<b>heading</b>", block, *[f"note {i} " * 20 for i in range(40)]])
+    parts = split_message(html_text, limit=1000)
+    assert len(parts) > 1
+    assert all(len(part) <= 1000 for part in parts)
+    assert "\n".join(parts) == html_text
+    for part in parts:
+        validate_html(part)

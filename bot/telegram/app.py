@@ -15,6 +15,7 @@ from aiogram.types import BotCommand, ErrorEvent
 from bot.errors import ConfigError
 from bot.telegram.access import AccessMiddleware, RateLimiter
 from bot.telegram.handlers import build_router
+from bot.telegram.joiner import ReviewJoiner
 from bot.telegram.render import plain
 from bot.telegram.texts import LANGUAGES, Texts
 
@@ -48,7 +49,7 @@ def build_dispatcher(
     limiter: RateLimiter | None = None,
 ) -> Dispatcher:
     """Dependencies reach handlers as workflow data; routers are made for this dispatcher."""
-    dispatcher = Dispatcher(engine=engine, texts=texts)
+    dispatcher = Dispatcher(engine=engine, texts=texts, joiner=ReviewJoiner())
     dispatcher.update.outer_middleware(
         AccessMiddleware(allowed_users, limiter or RateLimiter(per_minute=10, per_day=200))
     )

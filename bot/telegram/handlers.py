@@ -10,13 +10,14 @@ from aiogram.filters import Command, CommandStart
 from aiogram.utils.chat_action import ChatActionSender
 
 from bot.errors import CoachError
-from bot.telegram.render import plain, render_draft
+from bot.telegram.render import plain, render_draft, split_message
 
 if TYPE_CHECKING:
     from aiogram import Bot
     from aiogram.types import Message
 
     from bot.engine.service import CoachEngine
+    from bot.telegram.joiner import ReviewJoiner
     from bot.telegram.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -30,10 +31,14 @@ async def help_(message: Message, texts: Texts) -> None:
     await message.answer(plain(texts.get(_language(message), "help")))
 
 
-async def review(message: Message, bot: Bot, engine: CoachEngine, texts: Texts) -> None:
+async def review(
+    message: Message, bot: Bot, engine: CoachEngine, texts: Texts, joiner: ReviewJoiner
+) -> None:
     """Any text (or a caption) is a review: draft a reply and show it."""
     language = _language(message)
-    text = message.text or message.caption or ""
+    text = await joiner.collect(message.chat.id, message.text or message.caption or "")
+    if text is None:
+        return  # a continuation of a long review: its first part answers for the whole
     user = str(message.from_user.id) if message.from_user else "unknown"
     async with ChatActionSender.typing(chat_id=message.chat.id, bot=bot):
         try:
@@ -42,7 +47,8 @@ async def review(message: Message, bot: Bot, engine: CoachEngine, texts: Texts) 
             # A clear sentence for the seller (empty review, too long...), never a traceback.
             await message.answer(plain(str(error)))
             return
-    await message.answer(render_draft(draft, texts, language))
+    for part in split_message(render_draft(draft, texts, language)):
+        await message.answer(part)
 
 
 async def not_text(message: Message, texts: Texts) -> None:

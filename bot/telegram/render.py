@@ -43,3 +43,21 @@ def render_draft(draft: Draft, texts: Texts, language_code: str | None) -> str:
 def plain(text: str) -> str:
     """Any text we did not write, made safe to send as HTML."""
     return _e(text)
+
+
+def split_message(html: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Messages of at most ``limit`` characters, cut only between lines and never inside a
+    <pre> block, so each part is valid HTML on its own."""
+    blocks: list[str] = []
+    for line in html.split("\n"):
+        if blocks and blocks[-1].count("<pre>") > blocks[-1].count("</pre>"):
+            blocks[-1] += "\n" + line  # still inside a <pre> block
+        else:
+            blocks.append(line)
+    parts: list[str] = []
+    for block in blocks:
+        if parts and len(parts[-1]) + 1 + len(block) <= limit:
+            parts[-1] += "\n" + block
+        else:
+            parts.append(block)
+    return parts
