@@ -69,6 +69,8 @@ class FakeTelegram:
     calls: list[str] = field(default_factory=list)
     updates: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     port: int = 0
+    # sendMessage answers 429 "retry after 1" this many times before accepting (flood control).
+    flood_sends: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
 
@@ -119,6 +121,8 @@ class FakeTelegram:
         handler = getattr(self, f"_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
+        if method == "sendMessage" and (flooded := await self._flood()) is not None:
+            return flooded
         return web.json_response({"ok": True, "result": await handler(data)})
 
     async def _getMe(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +147,18 @@ class FakeTelegram:
         while not self.updates.empty():
             batch.append(self.updates.get_nowait())
         return batch
+
+    async def _flood(self) -> web.Response | None:
+        if self.flood_sends > 0:
+            self.flood_sends -= 1
+            body = {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            }
+            return web.json_response(body, status=429)
+        return None
 
     async def _sendMessage(self, data: dict[str, Any]) -> dict[str, Any]:
         text = str(data["text"])

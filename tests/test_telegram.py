@@ -195,3 +195,11 @@ def test_long_replies_are_split_between_lines_and_never_inside_a_pre_block():
     assert "\n".join(parts) == html_text
     for part in parts:
         validate_html(part)
+
+
+async def test_flood_control_is_waited_out_and_the_message_still_arrives(running_bot):
+    running_bot.flood_sends = 1
+    running_bot.user_sends("/help")
+    sent = await running_bot.wait_for_messages(1)
+    assert "Paste or forward" in sent[0]["text"]
+    assert running_bot.calls.count("sendMessage") == 2

@@ -14,6 +14,7 @@ from aiogram.types import BotCommand, ErrorEvent
 
 from bot.errors import ConfigError
 from bot.telegram.access import AccessMiddleware, RateLimiter
+from bot.telegram.flood import RetryAfterMiddleware
 from bot.telegram.handlers import build_router
 from bot.telegram.joiner import ReviewJoiner
 from bot.telegram.render import plain
@@ -35,7 +36,10 @@ NO_TOKEN = (
 
 
 def build_bot(token: str, api_base: str | None = None) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else None
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+    )
+    session.middleware(RetryAfterMiddleware())
     return Bot(
         token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
     )
