@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 from bot.engine.advise import Advisor
-from bot.engine.compose import MAX_WORDS, MIN_WORDS, Chooser, compose, signature, word_count
+from bot.engine.compose import MAX_WORDS, Chooser, compose, signature, word_count
 from bot.engine.models import (
     CoachingNote,
     Draft,
@@ -25,7 +25,7 @@ from bot.engine.models import (
 from bot.engine.tone import check_reply, find_problems
 from bot.engine.understand import understand
 from bot.errors import CoachError, InputError, LLMUnavailableError
-from bot.llm.guard import output_problems
+from bot.llm.guard import output_problems, public_reply_problems
 from bot.llm.usage import UsageLedger
 
 if TYPE_CHECKING:
@@ -303,12 +303,7 @@ class CoachEngine:
         except LLMUnavailableError:
             return None
         rewrite = output.rewrite.strip()
-        language = review.reply_language
-        if (
-            not MIN_WORDS <= word_count(rewrite) <= MAX_WORDS
-            or self.packs.detector.detect(rewrite) != language
-            or check_reply(rewrite, language, self.packs, review.personal_data)
-        ):
+        if public_reply_problems(rewrite, review, self.packs):
             return None
         _use_explanations(findings, output.explanations)
         return rewrite

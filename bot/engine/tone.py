@@ -23,56 +23,51 @@ _ACRONYMS = frozenset(
 )
 # Free mailbox providers: an address there is a person's, not a shop's.
 _PERSONAL_MAIL_PROVIDERS = frozenset(
-    {
-        *[
-            "gmail",
-            "googlemail",
-            "yahoo",
-            "hotmail",
-            "outlook",
-            "live",
-            "msn",
-            "icloud",
-            "me",
-            "aol",
-            "gmx",
-            "web",
-            "mail",
-        ],
-        *[
-            "yandex",
-            "ya",
-            "rambler",
-            "bk",
-            "list",
-            "inbox",
-            "wp",
-            "o2",
-            "onet",
-            "interia",
-            "op",
-            "poczta",
-            "protonmail",
-            "proton",
-        ],
-    }
+    [
+        "gmail",
+        "googlemail",
+        "yahoo",
+        "hotmail",
+        "outlook",
+        "live",
+        "msn",
+        "icloud",
+        "me",
+        "aol",
+        "gmx",
+        "web",
+        "mail",
+        "yandex",
+        "ya",
+        "rambler",
+        "bk",
+        "list",
+        "inbox",
+        "wp",
+        "o2",
+        "onet",
+        "interia",
+        "op",
+        "poczta",
+        "protonmail",
+        "proton",
+    ]
 )
 _TOLL_FREE = re.compile(r"^\+?(1[\s-]?8\d\d|0?800|8[\s-]?800)")
 _PHRASE_KINDS: tuple[FindingKind, ...] = ("blame", "argue", "sarcasm", "corporate")
 
 
-def _sentence_at(text: str, position: int) -> str:
-    for sentence in _SENTENCE.finditer(text):
-        if sentence.start() <= position < sentence.end():
-            return sentence.group(0).strip()
-    return text.strip()
-
-
 def _sentence_span(text: str, position: int) -> Match:
+    """The sentence that holds ``position`` (the whole text if none does)."""
     for sentence in _SENTENCE.finditer(text):
         if sentence.start() <= position < sentence.end():
             return Match("", sentence.start(), sentence.end())
     return Match("", 0, len(text))
+
+
+def _sentence_at(text: str, position: int) -> str:
+    span = _sentence_span(text, position)
+    return text[span.start : span.end].strip()
 
 
 def _pick(options: Sequence[str], seed: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -21,7 +22,7 @@ from bot.llm.streaming import PublicReplyStream
 from prompts.loader import render_prompt
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import AsyncIterator, Iterator, Sequence
 
     from langchain_core.language_models import BaseChatModel
     from langchain_core.runnables import Runnable
@@ -143,6 +144,19 @@ def _logged_result(
     return LLMResult(output, prompt_tokens, completion_tokens, messages)
 
 
+@contextmanager
+def _service_errors() -> Iterator[None]:
+    """Every way the service or its answer can fail, as LLMUnavailableError. A 400 passes
+    through: the caller may answer it by switching to function calling."""
+    try:
+        yield
+    except openai.BadRequestError:
+        raise
+    except (openai.OpenAIError, ValidationError, ValueError, TypeError) as error:
+        name = type(error).__name__
+        raise LLMUnavailableError(f"the AI service did not answer ({name})") from error
+
+
 def _chunk_text(chunk: Any) -> str:
     """The JSON text a streamed chunk adds: message content, or a tool call's arguments."""
     tool_chunks = getattr(chunk, "tool_call_chunks", None)
@@ -156,8 +170,16 @@ class LLMDrafter:
     def __init__(self, model: BaseChatModel, method: StructuredMethod = "json_schema") -> None:
         self.model = model
         self.method = method
-        # Building the structured runnable converts the schema each time: build it once.
-        self._structured: dict[str, Runnable[Any, Any]] = {}
+        # Building a structured runnable converts the schema each time: build each one once.
+        self._structured: dict[tuple[type[BaseModel], str, bool], Runnable[Any, Any]] = {}
+
+    def _structured_runnable(self, schema: type[BaseModel], *, include_raw: bool) -> Runnable:
+        key = (schema, self.method, include_raw)
+        if key not in self._structured:
+            self._structured[key] = self.model.with_structured_output(
+                schema, method=self.method, include_raw=include_raw
+            )
+        return self._structured[key]
 
     async def _call(self, messages: list[tuple[str, str]]) -> LLMResult:
         try:
@@ -182,18 +204,9 @@ class LLMDrafter:
         self.method = "function_calling"
 
     async def _structured_call(self, messages: list[tuple[str, str]]) -> dict[str, Any]:
-        if self.method not in self._structured:
-            self._structured[self.method] = self.model.with_structured_output(
-                LLMDraftOutput, method=self.method, include_raw=True
-            )
-        structured = self._structured[self.method]
-        try:
+        structured = self._structured_runnable(LLMDraftOutput, include_raw=True)
+        with _service_errors():
             return await structured.ainvoke(messages)  # type: ignore[return-value]
-        except openai.BadRequestError:
-            raise
-        except (openai.OpenAIError, ValidationError, ValueError) as error:
-            name = type(error).__name__
-            raise LLMUnavailableError(f"the AI service did not answer ({name})") from error
 
     async def draft(
         self,
@@ -242,18 +255,13 @@ class LLMDrafter:
         # about a millisecond a chunk, more than everything else we do per chunk.
         text = ""
         usage: dict[str, int] = {}
-        try:
+        with _service_errors():
             async for chunk in runnable.astream(messages, **options):
                 text += _chunk_text(chunk)
                 usage = getattr(chunk, "usage_metadata", None) or usage
                 if delta := reply.feed(text):
                     yield delta
             output = LLMDraftOutput.model_validate_json(text or "{}")
-        except openai.BadRequestError:
-            raise
-        except (openai.OpenAIError, ValidationError, ValueError, TypeError) as error:
-            name = type(error).__name__
-            raise LLMUnavailableError(f"the AI service did not answer ({name})") from error
         yield _logged_result(output, usage, messages)
 
     async def rewrite(
@@ -298,12 +306,12 @@ class LLMDrafter:
     async def _structured_answer(
         self, schema: type[Model], messages: list[tuple[str, str]]
     ) -> Model:
-        structured = self.model.with_structured_output(schema, method=self.method)
+        structured = self._structured_runnable(schema, include_raw=False)
         try:
-            result = await structured.ainvoke(messages)
-        except (openai.OpenAIError, ValidationError, ValueError) as error:
-            name = type(error).__name__
-            raise LLMUnavailableError(f"the AI service did not answer ({name})") from error
+            with _service_errors():
+                result = await structured.ainvoke(messages)
+        except openai.BadRequestError as error:
+            raise LLMUnavailableError("the AI service refused the request") from error
         if not isinstance(result, schema):
             raise LLMUnavailableError("the AI service's answer could not be read")
         return result

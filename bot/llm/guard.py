@@ -28,6 +28,23 @@ def _runs(text: str, size: int) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
+def public_reply_problems(public: str, review: Review, packs: LanguagePacks) -> list[str]:
+    """What would stop any public reply to this review being shown, whoever wrote it: its
+    length, its language, and every tone-check finding."""
+    language = review.reply_language
+    problems: list[str] = []
+    words = word_count(public)
+    if not MIN_WORDS <= words <= MAX_WORDS:
+        problems.append(f"The public reply has {words} words; it must have 25 to 120.")
+    if packs.detector.detect(public) != language:
+        problems.append("The public reply must be written in the review's language.")
+    problems += [
+        f"{finding.kind}: '{finding.excerpt}' - {finding.why}"
+        for finding in check_reply(public, language, packs, review.personal_data)
+    ]
+    return problems
+
+
 def output_problems(
     output: LLMDraftOutput,
     review: Review,
@@ -39,19 +56,9 @@ def output_problems(
     language = review.reply_language
     pack = packs[language]
     public, private = output.public_reply.strip(), output.private_message.strip()
-    problems: list[str] = []
     if not public or not private:
-        problems.append("The public reply and the private message must both be written.")
-        return problems
-    words = word_count(public)
-    if not MIN_WORDS <= words <= MAX_WORDS:
-        problems.append(f"The public reply has {words} words; it must have 25 to 120.")
-    if packs.detector.detect(public) != language:
-        problems.append("The public reply must be written in the review's language.")
-    problems += [
-        f"{finding.kind}: '{finding.excerpt}' - {finding.why}"
-        for finding in check_reply(public, language, packs, review.personal_data)
-    ]
+        return ["The public reply and the private message must both be written."]
+    problems = public_reply_problems(public, review, packs)
     both = f"{public}\n{private}"
     if pack.flag_matchers()["abusive"].matches(both):
         problems.append("The draft insults someone; a reply never insults anyone.")
