@@ -19,12 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import build_engine, dev_reviews  # noqa: E402
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+from bench.common import build_engine, dev_reviews, percentile  # noqa: E402
 
 
 async def time_engine(backend: str, texts: list[str], workdir: Path) -> dict[str, float]:

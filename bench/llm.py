@@ -20,17 +20,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import build_engine, dev_reviews  # noqa: E402
+from bench.common import build_engine, dev_reviews, percentile  # noqa: E402
 from bot.engine.service import CoachEngine, ReplyPiece  # noqa: E402
 from bot.llm.drafter import LLMDrafter, build_chat_model  # noqa: E402
 from tests.fake_openai import FakeOpenAI, ServerThread  # noqa: E402
 
 FENCE = re.compile(r"<review>\n(.*)\n</review>", re.DOTALL)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 async def prepared_answers(offline: CoachEngine, texts: list[str]) -> dict[str, dict]:

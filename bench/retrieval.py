@@ -8,7 +8,6 @@ Reads the labelled queries from bench/labels/retrieval.jsonl and the review text
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -18,23 +17,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import LABELS, LANGUAGES, dev_reviews, percentile, read_jsonl  # noqa: E402
 from bot.engine.language_pack import LanguagePacks  # noqa: E402
 from bot.engine.understand import understand  # noqa: E402
 from knowledge.embeddings import make_embedder  # noqa: E402
 from knowledge.evaluation import evaluate, labelled_queries  # noqa: E402
 from knowledge.retrieval import open_knowledge_base  # noqa: E402
-
-DEV = REPO.parent / "shared" / "datasets" / "negative-reviews" / "dev"
-LANGUAGES = ("en", "el", "ru", "pl")
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def bench_backend(backend: str, queries: list, all_texts: list[str], workdir: Path) -> dict:
@@ -96,8 +84,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backends", nargs="+", default=["hash", "e5"])
     args = parser.parse_args()
-    reviews = {row["id"]: row for path in DEV.glob("*.jsonl") for row in read_jsonl(path)}
-    queries = labelled_queries(read_jsonl(REPO / "bench" / "labels" / "retrieval.jsonl"), reviews)
+    reviews = dev_reviews()
+    queries = labelled_queries(read_jsonl(LABELS / "retrieval.jsonl"), reviews)
     all_texts = [row["text"] for row in reviews.values()]
     with tempfile.TemporaryDirectory() as workdir:
         results = {
@@ -123,9 +111,9 @@ def main() -> None:
         f"{b} {results[b]['similarity_only']['all'].recall_at_3:.2f}" for b in args.backends
     )
     print(f"(similarity alone, without the routes: recall@3 {similarity})")
-    second = REPO / "bench" / "labels" / "retrieval_second_labeller.jsonl"
+    second = LABELS / "retrieval_second_labeller.jsonl"
     if second.exists():
-        print(human_agreement(read_jsonl(REPO / "bench" / "labels" / "retrieval.jsonl"), second))
+        print(human_agreement(read_jsonl(LABELS / "retrieval.jsonl"), second))
     print()
     print("Speed (2 cores; one retrieval = understand + embed the review + query chroma + rank)")
     print("| backend | index build from empty (s) | retrieval median (ms) | p99 (ms) | runs |")
