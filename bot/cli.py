@@ -162,15 +162,21 @@ async def _run_batch(
     {"id", "error"} and the rest still run."""
     for line in read_batch(path):
         if line.error:
-            print(json.dumps({"id": line.id, "error": line.error}, ensure_ascii=False))
+            _print_line({"id": line.id, "error": line.error})
             continue
         try:
             result = await handle(line.fields or {})
         except CoachError as error:
-            print(json.dumps({"id": line.id, "error": str(error)}, ensure_ascii=False))
+            _print_line({"id": line.id, "error": str(error)})
             continue
-        print(json.dumps({"id": line.id, **result.model_dump()}, ensure_ascii=False))
+        _print_line({"id": line.id, **result.model_dump()})
     return 0
+
+
+def _print_line(record: dict[str, object]) -> None:
+    # clean_text: an id with a "\ud800" escape came back as a lone surrogate that stdout could
+    # not encode, and the whole batch stopped in a UnicodeEncodeError traceback.
+    print(clean_text(json.dumps(record, ensure_ascii=False)))
 
 
 async def _draft_batch(engine: CoachEngine, args: argparse.Namespace) -> int:
@@ -247,14 +253,19 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """The Telegram bot, long polling. The only command that imports aiogram."""
+    """The Telegram bot: long polling, or webhooks with --webhook. The only command that
+    imports aiogram."""
     import asyncio  # noqa: PLC0415
 
-    from bot.telegram.app import NO_TOKEN, run_polling  # noqa: PLC0415 - aiogram costs 2.5 s
+    from bot.telegram.app import NO_TOKEN, run_polling, run_webhook  # noqa: PLC0415 - 2.5 s
 
     if settings.telegram.bot_token is None:
         raise CoachError(NO_TOKEN)
-    asyncio.run(run_polling(settings, _engine(settings, use_llm=True)))
+    engine = _engine(settings, use_llm=True)
+    if args.webhook:
+        asyncio.run(run_webhook(settings, engine, args.webhook, args.listen))
+    else:
+        asyncio.run(run_polling(settings, engine))
     return 0
 
 
@@ -277,10 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
     draft.add_argument("--offer", action="append", help="a goodwill gesture you allow (repeatable)")
     draft.add_argument("--channel", choices=["message", "email", "phone"], default="message")
     draft.add_argument(
-        "--tone", choices=["warm", "neutral", "formal"], default="warm", help="LLM engine only"
+        "--tone",
+        choices=["friendly", "warm", "formal"],
+        default="friendly",
+        help="the reply's register",
     )
     draft.add_argument(
-        "--length", choices=["short", "normal"], default="normal", help="LLM engine only"
+        "--length", choices=["short", "normal"], default="normal", help="short: a shorter reply"
     )
     draft.add_argument(
         "--prior-replies", type=int, default=0, help="public replies already exchanged"
@@ -309,6 +323,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=cmd_eval)
 
     run_bot = commands.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    run_bot.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="serve webhooks for this public https URL instead of long polling",
+    )
+    run_bot.add_argument(
+        "--listen",
+        default="0.0.0.0:8080",
+        metavar="HOST:PORT",
+        help="where the webhook server listens (default 0.0.0.0:8080)",
+    )
     run_bot.set_defaults(handler=cmd_run)
 
     ingest = commands.add_parser(

@@ -33,6 +33,9 @@ class TelegramSettings(_Section):
     bot_token: SecretStr | None = None
     # A self-hosted Bot API server (or the test suite's fake); None means api.telegram.org.
     api_base: str | None = None
+    # Checked on every webhook call (Telegram sends it back in a header); set the same value on
+    # every replica. Unused with long polling.
+    webhook_secret: SecretStr | None = None
 
 
 class LLMSettings(_Section):
@@ -70,6 +73,8 @@ class CoachSettings(_Section):
     # Per-user limits on drafts when the bot is open to everyone (no allowlist).
     rate_per_minute: int = Field(10, ge=1)
     rate_per_day: int = Field(200, ge=1)
+    # Conversation state shared by replicas; memory when unset. Secret: the URL may hold a password.
+    redis_url: SecretStr | None = Field(None, validation_alias=AliasChoices("REDIS_URL"))
 
     @field_validator("allowed_users", mode="before")
     @classmethod

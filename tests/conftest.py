@@ -44,6 +44,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "COACH_EMBEDDINGS",
         "COACH_ALLOWED_USERS",
         "COACH_LOG_LEVEL",
+        "COACH_RATE_PER_MINUTE",
+        "COACH_RATE_PER_DAY",
+        "REDIS_URL",
+        "TELEGRAM_WEBHOOK_SECRET",
     ):
         monkeypatch.delenv(name, raising=False)
     data_dir = tmp_path / "data"

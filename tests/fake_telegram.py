@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -56,6 +57,16 @@ def validate_html(text: str) -> None:
         raise TelegramHTMLError("unescaped &")
 
 
+def _checked_text(data: dict[str, Any]) -> str:
+    """What Telegram checks before accepting a text: its length and, in HTML mode, its markup."""
+    text = str(data.get("text", ""))
+    if data.get("parse_mode") == "HTML":
+        validate_html(text)
+    if len(text) > 4096:
+        raise TelegramHTMLError("message is too long")
+    return text
+
+
 def _error(code: int, description: str) -> web.Response:
     """A Telegram-shaped error answer."""
     body = {"ok": False, "error_code": code, "description": description}
@@ -71,6 +82,12 @@ class FakeTelegram:
     port: int = 0
     # sendMessage answers 429 "retry after 1" this many times before accepting (flood control).
     flood_sends: int = 0
+    # Streamed previews (sendMessageDraft), edits, and button-press answers, as the bot sent them.
+    drafts: list[dict[str, Any]] = field(default_factory=list)
+    edits: list[dict[str, Any]] = field(default_factory=list)
+    callback_answers: list[dict[str, Any]] = field(default_factory=list)
+    webhook: dict[str, Any] | None = None
+    rejected: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
 
@@ -100,6 +117,44 @@ class FakeTelegram:
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         self.updates.put_nowait({"update_id": next(self._ids), "message": message})
 
+    def user_presses(
+        self,
+        callback_data: str,
+        *,
+        user_id: int = 42,
+        language: str = "en",
+        chat_id: int | None = None,
+        message_id: int = 1,
+    ) -> None:
+        """A press on an inline button under message ``message_id`` in ``chat_id`` (the user's
+        private chat unless said otherwise: a forwarded message may sit in someone else's)."""
+        user = {"id": user_id, "is_bot": False, "first_name": "Seller", "language_code": language}
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id or user_id, "type": "private"},
+            "from": {"id": 123456, "is_bot": True, "first_name": "Coach"},
+            "text": "(a draft)",
+        }
+        query = {
+            "id": str(next(self._ids)),
+            "from": user,
+            "chat_instance": "1",
+            "message": message,
+            "data": callback_data,
+        }
+        self.updates.put_nowait({"update_id": next(self._ids), "callback_query": query})
+
+    @staticmethod
+    def buttons(sent: dict[str, Any]) -> dict[str, str]:
+        """Label -> callback data of the inline keyboard under a sent message."""
+        markup = sent.get("reply_markup") or {}
+        return {
+            button["text"]: button["callback_data"]
+            for row in markup.get("inline_keyboard", [])
+            for button in row
+        }
+
     async def wait_for_messages(self, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while len(self.sent) < count:
@@ -123,7 +178,13 @@ class FakeTelegram:
             return _error(404, "Not Found: method not found")
         if method == "sendMessage" and (flooded := await self._flood()) is not None:
             return flooded
-        return web.json_response({"ok": True, "result": await handler(data)})
+        try:
+            result = await handler(data)
+        except TelegramHTMLError as error:
+            # As Telegram does: the request is refused with 400; tests assert none were.
+            self.rejected.append(f"{method}: {error}")
+            return _error(400, f"Bad Request: can't parse entities: {error}")
+        return web.json_response({"ok": True, "result": result})
 
     async def _getMe(self, data: dict[str, Any]) -> dict[str, Any]:
         return {"id": 123456, "is_bot": True, "first_name": "Coach", "username": "coach_bot"}
@@ -161,11 +222,9 @@ class FakeTelegram:
         return None
 
     async def _sendMessage(self, data: dict[str, Any]) -> dict[str, Any]:
-        text = str(data["text"])
-        if data.get("parse_mode") == "HTML":
-            validate_html(text)
-        if len(text) > 4096:
-            raise TelegramHTMLError("message is too long")
+        text = _checked_text(data)
+        if isinstance(data.get("reply_markup"), str):
+            data["reply_markup"] = json.loads(data["reply_markup"])
         self.sent.append(data)
         return {
             "message_id": next(self._message_ids),
@@ -173,6 +232,31 @@ class FakeTelegram:
             "chat": {"id": int(data["chat_id"]), "type": "private"},
             "text": text,
         }
+
+    async def _sendMessageDraft(self, data: dict[str, Any]) -> bool:
+        if int(data.get("draft_id", 0)) == 0:
+            raise TelegramHTMLError("draft_id must be non-zero")
+        _checked_text(data)
+        self.drafts.append(data)
+        return True
+
+    async def _editMessageText(self, data: dict[str, Any]) -> dict[str, Any]:
+        text = _checked_text(data)
+        self.edits.append(data)
+        return {
+            "message_id": int(data["message_id"]),
+            "date": int(time.time()),
+            "chat": {"id": int(data["chat_id"]), "type": "private"},
+            "text": text,
+        }
+
+    async def _answerCallbackQuery(self, data: dict[str, Any]) -> bool:
+        self.callback_answers.append(data)
+        return True
+
+    async def _setWebhook(self, data: dict[str, Any]) -> bool:
+        self.webhook = data
+        return True
 
     def app(self) -> web.Application:
         application = web.Application()

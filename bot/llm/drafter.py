@@ -98,6 +98,16 @@ def _fenced(text: str) -> str:
     return text
 
 
+PLATFORM_NAMES = {
+    "google": "Google reviews",
+    "etsy": "Etsy",
+    "amazon": "Amazon",
+    "facebook": "Facebook",
+    "own_shop": "the seller's own web shop",
+    "other": "another marketplace",
+}
+
+
 def build_messages(
     review: Review,
     cards: Sequence[Card],
@@ -110,7 +120,7 @@ def build_messages(
         "draft",
         shop=profile.shop or "(not given)",
         signature=profile.signature or profile.shop or "the shop team",
-        platform="(not given)",
+        platform=PLATFORM_NAMES[profile.platform] if profile.platform else "(not given)",
         channel=channel,
         offers=", ".join(profile.offers) or "none",
         tone=profile.tone,

@@ -11,6 +11,7 @@ from collections import defaultdict, deque
 from typing import TYPE_CHECKING, Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.flags import get_flag
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.telegram.render import plain
@@ -50,9 +51,36 @@ class RateLimiter:
         return None
 
 
-class AccessMiddleware(BaseMiddleware):
-    def __init__(self, allowed_users: Iterable[int], limiter: RateLimiter) -> None:
+class AllowlistMiddleware(BaseMiddleware):
+    """Outer, on every update: when the owner lists allowed users, nobody else gets anything,
+    whatever the update type (a button on a message forwarded to them included)."""
+
+    def __init__(self, allowed_users: Iterable[int]) -> None:
         self.allowed = set(allowed_users)
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not self.allowed:
+            return await handler(event, data)
+        user = data.get("event_from_user")
+        if user is not None and user.id in self.allowed:
+            return await handler(event, data)
+        if user is not None:
+            texts: Texts = data["texts"]
+            inner = event.event if isinstance(event, Update) else event
+            await _refuse(inner, texts.get(user.language_code, "not_allowed"))
+        return None
+
+
+class RateLimitMiddleware(BaseMiddleware):
+    """Inner, on messages and button presses: only handlers flagged ``drafts`` (they make a draft
+    or a check, which may cost an LLM call) count against the user's limits."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
         self.limiter = limiter
 
     async def __call__(
@@ -62,24 +90,14 @@ class AccessMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user = data.get("event_from_user")
-        if user is None:
+        if user is None or not get_flag(data, "drafts"):
+            return await handler(event, data)
+        limit = self.limiter.allow(user.id)
+        if limit is None:
             return await handler(event, data)
         texts: Texts = data["texts"]
-        inner = event.event if isinstance(event, Update) else event
-        if self.allowed and user.id not in self.allowed:
-            await _refuse(inner, texts.get(user.language_code, "not_allowed"))
-            return None
-        if isinstance(inner, Message) and _is_review(inner):
-            limit = self.limiter.allow(user.id)
-            if limit is not None:
-                await _refuse(inner, texts.get(user.language_code, f"limit_{limit}"))
-                return None
-        return await handler(event, data)
-
-
-def _is_review(message: Message) -> bool:
-    text = message.text or message.caption or ""
-    return bool(text) and not text.startswith("/")
+        await _refuse(event, texts.get(user.language_code, f"limit_{limit}"))
+        return None
 
 
 async def _refuse(event: TelegramObject, sentence: str) -> None:

@@ -1,19 +1,24 @@
-"""Building the bot and its dispatcher from settings, and running it."""
+"""Building the bot and its dispatcher from settings, and running it (long polling or webhooks)."""
 
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, ErrorEvent
 
-from bot.errors import ConfigError
-from bot.telegram.access import AccessMiddleware, RateLimiter
+from bot.desk import CoachingDesk
+from bot.errors import CoachError, ConfigError
+from bot.storage.database import Storage
+from bot.telegram.access import AllowlistMiddleware, RateLimiter, RateLimitMiddleware
 from bot.telegram.flood import RetryAfterMiddleware
 from bot.telegram.handlers import build_router
 from bot.telegram.joiner import ReviewJoiner
@@ -21,7 +26,9 @@ from bot.telegram.render import plain
 from bot.telegram.texts import LANGUAGES, Texts
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import AsyncIterator, Iterable
+
+    from aiogram.fsm.storage.base import BaseStorage
 
     from bot.config import Settings
     from bot.engine.service import CoachEngine
@@ -33,6 +40,7 @@ NO_TOKEN = (
     "run: TELEGRAM_BOT_TOKEN=<token> complaint-coach run. To try it without Telegram: "
     'complaint-coach draft "the review text"'
 )
+DATABASE_FILE = "bot.sqlite3"
 
 
 def build_bot(token: str, api_base: str | None = None) -> Bot:
@@ -45,31 +53,58 @@ def build_bot(token: str, api_base: str | None = None) -> Bot:
     )
 
 
+def build_fsm_storage(redis_url: str | None) -> BaseStorage:
+    """Conversation state (/check, /profile answers): in memory for one process; in Redis when
+    several replicas share the work, so a reply may reach any of them."""
+    if redis_url is None:
+        return MemoryStorage()
+    from aiogram.fsm.storage.redis import RedisStorage  # noqa: PLC0415 - only with REDIS_URL
+
+    return RedisStorage.from_url(redis_url)
+
+
 def build_dispatcher(
-    engine: CoachEngine,
+    desk: CoachingDesk,
     texts: Texts,
     *,
     allowed_users: Iterable[int] = (),
     limiter: RateLimiter | None = None,
+    fsm_storage: BaseStorage | None = None,
 ) -> Dispatcher:
     """Dependencies reach handlers as workflow data; routers are made for this dispatcher."""
-    dispatcher = Dispatcher(engine=engine, texts=texts, joiner=ReviewJoiner())
-    dispatcher.update.outer_middleware(
-        AccessMiddleware(allowed_users, limiter or RateLimiter(per_minute=10, per_day=200))
+    dispatcher = Dispatcher(
+        storage=fsm_storage or MemoryStorage(), desk=desk, texts=texts, joiner=ReviewJoiner()
     )
+    dispatcher.update.outer_middleware(AllowlistMiddleware(allowed_users))
+    rate_limit = RateLimitMiddleware(limiter or RateLimiter(per_minute=10, per_day=200))
+    dispatcher.message.middleware(rate_limit)
+    dispatcher.callback_query.middleware(rate_limit)
     dispatcher.include_router(build_router())
     dispatcher.errors.register(_on_error)
     return dispatcher
 
 
 async def _on_error(event: ErrorEvent, texts: Texts) -> bool:
-    """The one place unexpected errors end: logged with the update id (never the review text),
-    and the seller told in one sentence."""
-    logger.error("update %s failed: %s", event.update.update_id, type(event.exception).__name__)
-    message = event.update.message
-    if message is not None:
-        language = message.from_user.language_code if message.from_user else None
-        await message.answer(plain(texts.get(language, "problem")))
+    """The one place errors end. A CoachError carries a sentence for the seller (an empty
+    review, a draft that is gone); anything else is logged with the update id, never the
+    review text, and the seller gets a one-line apology."""
+    update = event.update
+    error = event.exception
+    if isinstance(error, CoachError):
+        sentence = str(error)
+        logger.info("update %s: %s", update.update_id, type(error).__name__)
+    else:
+        logger.error("update %s failed: %s", update.update_id, type(error).__name__, exc_info=error)
+        sentence = None
+    message = update.message or (update.callback_query.message if update.callback_query else None)
+    user = update.message.from_user if update.message else None
+    if update.callback_query:
+        user = update.callback_query.from_user
+    if message is None or user is None:
+        return True
+    await message.bot.send_message(  # type: ignore[union-attr]
+        message.chat.id, plain(sentence or texts.get(user.language_code, "problem"))
+    )
     return True
 
 
@@ -82,14 +117,67 @@ async def set_commands(bot: Bot, texts: Texts) -> None:
         )
 
 
-async def run_polling(settings: Settings, engine: CoachEngine) -> None:
+@asynccontextmanager
+async def running_bot(
+    settings: Settings, engine: CoachEngine
+) -> AsyncIterator[tuple[Bot, Dispatcher]]:
+    """The bot, its dispatcher and its database, closed again on the way out."""
     token = settings.telegram.bot_token
     if token is None:
         raise ConfigError(NO_TOKEN)
-    bot = build_bot(token.get_secret_value(), settings.telegram.api_base)
-    texts = Texts()
-    await set_commands(bot, texts)
     coach = settings.coach
-    limiter = RateLimiter(per_minute=coach.rate_per_minute, per_day=coach.rate_per_day)
-    dispatcher = build_dispatcher(engine, texts, allowed_users=coach.allowed_users, limiter=limiter)
-    await dispatcher.start_polling(bot)
+    storage = await Storage.open(coach.data_dir / DATABASE_FILE)
+    bot = build_bot(token.get_secret_value(), settings.telegram.api_base)
+    redis_url = coach.redis_url.get_secret_value() if coach.redis_url else None
+    fsm_storage = build_fsm_storage(redis_url)
+    try:
+        texts = Texts()
+        dispatcher = build_dispatcher(
+            CoachingDesk(engine, storage),
+            texts,
+            allowed_users=coach.allowed_users,
+            limiter=RateLimiter(per_minute=coach.rate_per_minute, per_day=coach.rate_per_day),
+            fsm_storage=fsm_storage,
+        )
+        await set_commands(bot, texts)
+        yield bot, dispatcher
+    finally:
+        await fsm_storage.close()
+        await bot.session.close()
+        await storage.close()
+
+
+async def run_polling(settings: Settings, engine: CoachEngine) -> None:
+    async with running_bot(settings, engine) as (bot, dispatcher):
+        await dispatcher.start_polling(bot, close_bot_session=False)
+
+
+async def run_webhook(settings: Settings, engine: CoachEngine, url: str, listen: str) -> None:
+    """Serve Telegram's webhook calls at ``url``'s path on ``listen`` (host:port), behind a
+    TLS-terminating proxy or load balancer; several replicas can share one bot this way."""
+    import asyncio  # noqa: PLC0415
+
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application  # noqa: PLC0415
+    from aiohttp import web  # noqa: PLC0415
+
+    host, _, port = listen.rpartition(":")
+    secret = settings.telegram.webhook_secret
+    secret_token = secret.get_secret_value() if secret else None
+    async with running_bot(settings, engine) as (bot, dispatcher):
+        application = web.Application()
+        handler = SimpleRequestHandler(dispatcher, bot, secret_token=secret_token)
+        handler.register(application, path=urlsplit(url).path or "/")
+        setup_application(application, dispatcher, bot=bot)
+        await bot.set_webhook(
+            url,
+            secret_token=secret_token,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+        )
+        runner = web.AppRunner(application)
+        await runner.setup()
+        await web.TCPSite(runner, host or "0.0.0.0", int(port)).start()
+        logger.info("webhook server listening on %s for %s", listen, urlsplit(url).netloc)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()

@@ -1,26 +1,21 @@
-"""The bot's conversation: thin handlers that call the engine and render what it returns."""
+"""The bot's conversation, assembled: commands, the profile, /check, drafting, and the
+fallbacks. Each part lives in its own module; this one only orders them."""
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart
-from aiogram.utils.chat_action import ChatActionSender
 
-from bot.errors import CoachError
-from bot.telegram.render import plain, render_draft, split_message
+from bot.telegram import checking, drafting, profile
+from bot.telegram.render import plain
 
 if TYPE_CHECKING:
-    from aiogram import Bot
-    from aiogram.types import Message
+    from aiogram.fsm.context import FSMContext
+    from aiogram.types import CallbackQuery, Message
 
-    from bot.engine.service import CoachEngine
-    from bot.telegram.joiner import ReviewJoiner
     from bot.telegram.texts import Texts
-
-logger = logging.getLogger(__name__)
 
 
 async def start(message: Message, texts: Texts) -> None:
@@ -31,28 +26,24 @@ async def help_(message: Message, texts: Texts) -> None:
     await message.answer(plain(texts.get(_language(message), "help")))
 
 
-async def review(
-    message: Message, bot: Bot, engine: CoachEngine, texts: Texts, joiner: ReviewJoiner
-) -> None:
-    """Any text (or a caption) is a review: draft a reply and show it."""
-    language = _language(message)
-    text = await joiner.collect(message.chat.id, message.text or message.caption or "")
-    if text is None:
-        return  # a continuation of a long review: its first part answers for the whole
-    user = str(message.from_user.id) if message.from_user else "unknown"
-    async with ChatActionSender.typing(chat_id=message.chat.id, bot=bot):
-        try:
-            draft = await engine.draft(text, user=user)
-        except CoachError as error:
-            # A clear sentence for the seller (empty review, too long...), never a traceback.
-            await message.answer(plain(str(error)))
-            return
-    for part in split_message(render_draft(draft, texts, language)):
-        await message.answer(part)
+async def cancel(message: Message, texts: Texts, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(plain(texts.get(_language(message), "cancelled")))
+
+
+async def unknown_command(message: Message, texts: Texts) -> None:
+    await message.answer(plain(texts.get(_language(message), "unknown_command")))
 
 
 async def not_text(message: Message, texts: Texts) -> None:
+    """Stickers, voice, video, polls, locations: a friendly hint."""
     await message.answer(plain(texts.get(_language(message), "not_text")))
+
+
+async def stale_button(callback: CallbackQuery, texts: Texts) -> None:
+    """A button we no longer understand (an old layout, or tampered data)."""
+    language = callback.from_user.language_code
+    await callback.answer(texts.get(language, "button_gone"), show_alert=True)
 
 
 def _language(message: Message) -> str | None:
@@ -60,10 +51,30 @@ def _language(message: Message) -> str | None:
 
 
 def build_router() -> Router:
-    """A new router each time: a router can belong to one dispatcher only."""
-    router = Router(name="coach")
-    router.message.register(start, CommandStart())
-    router.message.register(help_, Command("help"))
-    router.message.register(review, F.text | F.caption)
-    router.message.register(not_text)
-    return router
+    """A new tree of routers each time: a router can belong to one dispatcher only.
+
+    Order matters: a router's own handlers are tried before the routers it includes, and those
+    in the order included. Commands come first, then the conversations that expect a reply,
+    then unknown commands (before drafting would take them for a review), then drafting, then
+    the fallbacks. Only private chats: in a group every message would look like a review.
+    """
+    commands = Router(name="commands")
+    commands.message.register(start, CommandStart())
+    commands.message.register(help_, Command("help"))
+    commands.message.register(cancel, Command("cancel"))
+    unknown = Router(name="unknown-commands")
+    unknown.message.register(unknown_command, F.text.startswith("/"))
+    fallbacks = Router(name="fallbacks")
+    fallbacks.message.register(not_text)
+    fallbacks.callback_query.register(stale_button)
+    root = Router(name="coach")
+    root.message.filter(F.chat.type == "private")
+    root.include_routers(
+        commands,
+        profile.build_router(),
+        checking.build_router(),
+        unknown,
+        drafting.build_router(),
+        fallbacks,
+    )
+    return root

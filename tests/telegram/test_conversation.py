@@ -9,40 +9,14 @@ import subprocess
 import sys
 
 import pytest
-from aiohttp import web
 
 from bot.telegram.access import RateLimiter
-from bot.telegram.app import build_bot, build_dispatcher
 from bot.telegram.joiner import ReviewJoiner
 from bot.telegram.render import split_message
-from bot.telegram.texts import Texts
 from knowledge.language import LanguageDetector
 from tests.conftest import REPO
-from tests.fake_telegram import FakeTelegram, TelegramHTMLError, validate_html
-
-
-@pytest.fixture
-async def telegram():
-    fake = FakeTelegram()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.port = site._server.sockets[0].getsockname()[1]
-    yield fake
-    await runner.cleanup()
-
-
-@pytest.fixture
-async def running_bot(telegram, engine):
-    bot = build_bot(telegram.token, telegram.api_base)
-    dispatcher = build_dispatcher(engine, Texts())
-    polling = asyncio.create_task(
-        dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1)
-    )
-    yield telegram
-    await dispatcher.stop_polling()
-    await asyncio.wait_for(polling, timeout=10)
+from tests.fake_telegram import TelegramHTMLError, validate_html
+from tests.telegram.conftest import BotProcess
 
 
 @pytest.mark.parametrize(
@@ -117,18 +91,14 @@ def test_run_without_a_token_says_how_to_get_one():
 
 
 @pytest.fixture
-async def guarded_bot(telegram, engine):
-    """A bot open to user 42 only, with at most 2 drafts a minute."""
-    bot = build_bot(telegram.token, telegram.api_base)
+async def guarded_bot(telegram, engine, isolated_env):
+    """A bot open to users 42 and 43 only, with at most 2 drafts a minute and 3 a day."""
     clock = {"now": 1000.0}
     limiter = RateLimiter(per_minute=2, per_day=3, clock=lambda: clock["now"])
-    dispatcher = build_dispatcher(engine, Texts(), allowed_users=[42, 43], limiter=limiter)
-    polling = asyncio.create_task(
-        dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1)
-    )
+    process = BotProcess(telegram, engine, isolated_env, allowed_users=[42, 43], limiter=limiter)
+    await process.start()
     yield telegram, clock
-    await dispatcher.stop_polling()
-    await asyncio.wait_for(polling, timeout=10)
+    await process.stop()
 
 
 async def test_a_user_not_on_the_allowlist_is_refused_politely(guarded_bot):

@@ -1,0 +1,240 @@
+"""The bot's own database: SQLite under COACH_DATA_DIR, in WAL mode, migrated on open.
+
+It holds what the seller expects to find again: their profile, the drafts behind the buttons
+(so buttons keep working after a restart) and their usage per day. Everything about a user is
+keyed by their Telegram id, so /forget is a delete per table.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sqlite3
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from bot.engine.models import Draft, SellerProfile
+from bot.errors import CoachError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Drafts kept per user: enough for the buttons on recent messages, without hoarding reviews.
+KEEP_DRAFTS = 50
+# Seconds a write waits for another process's lock before giving up.
+BUSY_TIMEOUT_MS = 5000
+
+
+class StorageError(CoachError):
+    """The database could not be read or written."""
+
+
+@dataclass(frozen=True)
+class StoredDraft:
+    id: str
+    user_id: int
+    review: str
+    variant: int
+    profile: SellerProfile
+    draft: Draft
+
+
+@dataclass(frozen=True)
+class DayUsage:
+    drafts: int = 0
+    checks: int = 0
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@asynccontextmanager
+async def _storage_errors(action: str) -> AsyncIterator[None]:
+    try:
+        yield
+    except sqlite3.Error as error:
+        # The seller sees the sentence; the log gets the cause (never row contents).
+        logger.error("database: could not %s: %s", action, error)  # noqa: TRY400 - no rows in logs
+        raise StorageError(f"I could not {action} just now (storage problem).") from error
+
+
+def migrations(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, str]]:
+    """(version, SQL) for each ``NNN_name.sql``, in order."""
+    found = [(int(path.name.split("_")[0]), path) for path in directory.glob("*.sql")]
+    return [(version, path.read_text(encoding="utf-8")) for version, path in sorted(found)]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+class Storage:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    @classmethod
+    async def open(cls, path: Path) -> Storage:
+        """Connect, switch to WAL (readers never block the writer; a killed process loses at
+        most the transaction in flight) and apply pending migrations."""
+        async with _storage_errors("open the database"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = await aiosqlite.connect(path)
+            try:
+                await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                await connection.execute("PRAGMA journal_mode = WAL")
+                await connection.execute("PRAGMA synchronous = NORMAL")
+                await _migrate(connection)
+            except BaseException:
+                await connection.close()
+                raise
+        return cls(connection)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def schema_version(self) -> int:
+        async with self._db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def profile(self, user_id: int) -> SellerProfile:
+        async with (
+            _storage_errors("read your profile"),
+            self._db.execute(
+                "SELECT profile FROM profiles WHERE user_id = ?", (user_id,)
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return SellerProfile.model_validate_json(row[0]) if row else SellerProfile()
+
+    async def save_profile(self, user_id: int, profile: SellerProfile) -> None:
+        async with _storage_errors("save your profile"):
+            await self._db.execute(
+                "INSERT INTO profiles (user_id, profile, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET profile = excluded.profile, "
+                "updated_at = excluded.updated_at",
+                (user_id, profile.model_dump_json(), _now()),
+            )
+            await self._db.commit()
+
+    async def save_draft(
+        self, user_id: int, review: str, variant: int, profile: SellerProfile, draft: Draft
+    ) -> StoredDraft:
+        stored = StoredDraft(secrets.token_urlsafe(6), user_id, review, variant, profile, draft)
+        async with _storage_errors("keep this draft"):
+            await self._db.execute(
+                "INSERT INTO drafts (id, user_id, review, variant, profile, draft, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    stored.id,
+                    user_id,
+                    review,
+                    variant,
+                    profile.model_dump_json(),
+                    draft.model_dump_json(),
+                    _now(),
+                ),
+            )
+            await self._db.execute(
+                "DELETE FROM drafts WHERE user_id = ? AND id NOT IN (SELECT id FROM drafts "
+                "WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?)",
+                (user_id, user_id, KEEP_DRAFTS),
+            )
+            await self._db.commit()
+        return stored
+
+    async def draft(self, draft_id: str, user_id: int) -> StoredDraft | None:
+        """The draft, only if it belongs to this user: an id from someone else's message (or a
+        tampered one) finds nothing."""
+        return await self._one_draft("id = ? AND user_id = ?", (draft_id, user_id))
+
+    async def last_draft(self, user_id: int) -> StoredDraft | None:
+        return await self._one_draft(
+            "user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1", (user_id,)
+        )
+
+    async def _one_draft(self, where: str, parameters: tuple[object, ...]) -> StoredDraft | None:
+        async with (
+            _storage_errors("find that draft"),
+            self._db.execute(
+                f"SELECT id, user_id, review, variant, profile, draft FROM drafts WHERE {where}",
+                parameters,
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return StoredDraft(
+            id=row[0],
+            user_id=row[1],
+            review=row[2],
+            variant=row[3],
+            profile=SellerProfile.model_validate_json(row[4]),
+            draft=Draft.model_validate_json(row[5]),
+        )
+
+    async def count_usage(
+        self,
+        user_id: int,
+        *,
+        drafts: int = 0,
+        checks: int = 0,
+        llm_calls: int = 0,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+    ) -> None:
+        async with _storage_errors("count your usage"):
+            await self._db.execute(
+                "INSERT INTO usage (user_id, day, drafts, checks, llm_calls, prompt_tokens, "
+                "completion_tokens) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, day) DO "
+                "UPDATE SET drafts = drafts + excluded.drafts, checks = checks + excluded.checks, "
+                "llm_calls = llm_calls + excluded.llm_calls, "
+                "prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
+                "completion_tokens = completion_tokens + excluded.completion_tokens",
+                (user_id, _today(), drafts, checks, llm_calls, prompt_tokens, completion_tokens),
+            )
+            await self._db.commit()
+
+    async def usage_today(self, user_id: int) -> DayUsage:
+        async with (
+            _storage_errors("read your usage"),
+            self._db.execute(
+                "SELECT drafts, checks, llm_calls, prompt_tokens, completion_tokens FROM usage "
+                "WHERE user_id = ? AND day = ?",
+                (user_id, _today()),
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return DayUsage(*row) if row else DayUsage()
+
+    async def forget(self, user_id: int) -> None:
+        """Everything stored about the user, in one transaction."""
+        async with _storage_errors("delete your data"):
+            for table in ("profiles", "drafts", "usage"):
+                await self._db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+            await self._db.commit()
+
+
+async def _migrate(connection: aiosqlite.Connection) -> None:
+    async with connection.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    current = int(row[0]) if row else 0
+    for version, sql in migrations():
+        if version <= current:
+            continue
+        # One script per version, committed with its version number, so a crash mid-way leaves
+        # the previous version intact and the next start applies it again.
+        await connection.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+        logger.info("database migrated to version %s", version)
