@@ -78,7 +78,10 @@ class FakeTelegram:
     token: str = "123456:TEST-TOKEN"
     sent: list[dict[str, Any]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
-    updates: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    # Updates not yet confirmed by the bot (getUpdates with a higher offset confirms them), as
+    # Telegram keeps them: a poll that dies mid-way loses nothing.
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
     # sendMessage answers 429 "retry after 1" this many times before accepting (flood control).
     flood_sends: int = 0
@@ -115,7 +118,7 @@ class FakeTelegram:
             if text.startswith("/"):
                 command = text.split()[0]
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        self.updates.put_nowait({"update_id": next(self._ids), "message": message})
+        self._queue({"update_id": next(self._ids), "message": message})
 
     def user_presses(
         self,
@@ -143,7 +146,11 @@ class FakeTelegram:
             "message": message,
             "data": callback_data,
         }
-        self.updates.put_nowait({"update_id": next(self._ids), "callback_query": query})
+        self._queue({"update_id": next(self._ids), "callback_query": query})
+
+    def _queue(self, update: dict[str, Any]) -> None:
+        self.pending.append(update)
+        self._arrived.set()
 
     @staticmethod
     def buttons(sent: dict[str, Any]) -> dict[str, str]:
@@ -199,15 +206,17 @@ class FakeTelegram:
         return True
 
     async def _getUpdates(self, data: dict[str, Any]) -> list[dict[str, Any]]:
-        timeout = float(data.get("timeout") or 0)
-        try:
-            first = await asyncio.wait_for(self.updates.get(), timeout=max(timeout, 0.01))
-        except TimeoutError:
-            return []
-        batch = [first]
-        while not self.updates.empty():
-            batch.append(self.updates.get_nowait())
-        return batch
+        offset = int(data.get("offset") or 0)
+        limit = int(data.get("limit") or 100)
+        deadline = time.monotonic() + max(float(data.get("timeout") or 0), 0.01)
+        self.pending = [update for update in self.pending if update["update_id"] >= offset]
+        while not self.pending:
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), deadline - time.monotonic())
+            except TimeoutError:
+                return []
+        return self.pending[:limit]
 
     async def _flood(self) -> web.Response | None:
         if self.flood_sends > 0:
