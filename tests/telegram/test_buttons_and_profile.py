@@ -120,7 +120,8 @@ async def test_profile_is_set_with_buttons_and_short_replies_and_used_in_drafts(
     running_bot.user_sends("free gift wrapping, 10% off the next order")
     await next_messages(running_bot, 2)
     (choices,) = await press(running_bot, shown, fields["tone"])
-    (formal_card,) = await press(running_bot, choices, label("profile", "choices", "tone", "formal"))
+    formal = label("profile", "choices", "tone", "formal")
+    (formal_card,) = await press(running_bot, choices, formal)
     assert "Formal" in formal_card["text"]
     draft = await first_draft(running_bot)
     assert "Clay & Co" in public_reply(draft), "the shop signs the reply"
