@@ -31,5 +31,7 @@ USER coach
 RUN complaint-coach kb stats
 
 VOLUME /data
+# Only used with `run --webhook URL` (the webhook server listens on 0.0.0.0:8080).
+EXPOSE 8080
 ENTRYPOINT ["complaint-coach"]
 CMD ["run"]

@@ -57,3 +57,34 @@ def test_a_wrong_value_names_the_variable(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("COACH_ALLOWED_USERS", "12,alice")
     with pytest.raises(ConfigError, match="COACH_ALLOWED_USERS"):
         load_settings(env_file=None)
+
+
+def _setting_names() -> set[str]:
+    """Every environment variable the settings read (prefix + field, or the field's alias)."""
+    from bot.config import CoachSettings, LLMSettings, TelegramSettings  # noqa: PLC0415
+
+    names = set()
+    for section in (TelegramSettings, LLMSettings, CoachSettings):
+        prefix = section.model_config.get("env_prefix", "")
+        for name, field in section.model_fields.items():
+            alias = field.validation_alias
+            names |= set(alias.choices) if alias else {f"{prefix}{name}".upper()}  # type: ignore[union-attr]
+    return names
+
+
+def test_every_variable_the_compose_file_and_readme_name_is_one_the_bot_reads():
+    import re  # noqa: PLC0415
+
+    import yaml  # noqa: PLC0415
+
+    from tests.conftest import REPO  # noqa: PLC0415
+
+    compose_text = (REPO / "docker-compose.yml").read_text("utf-8")
+    compose = yaml.safe_load(compose_text)
+    assert compose["services"]["bot"]["command"] == ["run"]
+    named = set(compose["services"]["bot"]["environment"])
+    named |= set(re.findall(r"\b([A-Z][A-Z_]{3,})=", compose_text))
+    readme = (REPO / "README.md").read_text("utf-8")
+    named |= set(re.findall(r"^\| `([A-Z][A-Z_]+)`", readme, flags=re.MULTILINE))
+    assert named, "the files name some variables"
+    assert named <= _setting_names()
