@@ -85,6 +85,8 @@ class FakeTelegram:
     port: int = 0
     # sendMessage answers 429 "retry after 1" this many times before accepting (flood control).
     flood_sends: int = 0
+    # sendMessage answers 500 this many times (Telegram having a bad moment).
+    failing_sends: int = 0
     # Streamed previews (sendMessageDraft), edits, and button-press answers, as the bot sent them.
     drafts: list[dict[str, Any]] = field(default_factory=list)
     edits: list[dict[str, Any]] = field(default_factory=list)
@@ -185,6 +187,9 @@ class FakeTelegram:
             return _error(404, "Not Found: method not found")
         if method == "sendMessage" and (flooded := await self._flood()) is not None:
             return flooded
+        if method == "sendMessage" and self.failing_sends > 0:
+            self.failing_sends -= 1
+            return _error(500, "Internal Server Error")
         try:
             result = await handler(data)
         except TelegramHTMLError as error:

@@ -12,6 +12,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, ErrorEvent
 
@@ -102,9 +103,15 @@ async def _on_error(event: ErrorEvent, texts: Texts) -> bool:
         user = update.callback_query.from_user
     if message is None or user is None:
         return True
-    await message.bot.send_message(  # type: ignore[union-attr]
-        message.chat.id, plain(sentence or texts.get(user.language_code, "problem"))
-    )
+    try:
+        await message.bot.send_message(  # type: ignore[union-attr]
+            message.chat.id, plain(sentence or texts.get(user.language_code, "problem"))
+        )
+    except TelegramAPIError as send_error:
+        # Telegram itself is failing; the next update may fare better. Logged, not raised.
+        logger.warning(
+            "update %s: could not tell the user: %s", update.update_id, type(send_error).__name__
+        )
     return True
 
 

@@ -3,6 +3,7 @@ customer's personal data or a secret."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from tests.fake_telegram import FakeTelegram
@@ -31,3 +32,22 @@ async def test_a_whole_session_leaves_no_review_text_personal_data_or_token_in_t
     secret_part = running_bot.token.split(":")[1]
     for leaked in ("jane.roe", "7700 900123", "558812", "smashed", "Jane Roe", secret_part):
         assert leaked not in logged
+
+
+async def test_a_failed_send_is_logged_with_the_update_id_and_the_bot_carries_on(
+    running_bot, caplog
+):
+    caplog.set_level(logging.INFO)
+    running_bot.failing_sends = 2  # the draft, then the apology for it
+    running_bot.user_sends("My parcel never came and nobody answers.")
+    for _ in range(100):
+        bot_lines = [r.getMessage() for r in caplog.records if r.name.startswith("bot.")]
+        if any("could not tell the user" in line for line in bot_lines):
+            break
+        await asyncio.sleep(0.05)
+    assert "update 1 failed: TelegramServerError" in bot_lines
+    assert "update 1: could not tell the user: TelegramServerError" in bot_lines
+    assert "never came" not in caplog.text
+    running_bot.user_sends("Still no parcel.")
+    (draft,) = await running_bot.wait_for_messages(1)
+    assert "<pre>" in draft["text"]
