@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from dataclasses import dataclass
@@ -51,12 +52,17 @@ def read_batch(path: Path) -> Iterator[BatchLine]:
         raw = path.read_bytes()
     except OSError as error:
         raise InputError(f"cannot read {path}: {error.strerror}") from error
+    # A file saved by Notepad starts with a byte-order mark, which made its first line "not valid
+    # JSON"; standard input is read as utf-8-sig for the same reason.
+    raw = raw.removeprefix(codecs.BOM_UTF8)
     for number, line_bytes in enumerate(raw.splitlines(), start=1):
         if not line_bytes.strip():
             continue
         try:
             data = json.loads(line_bytes.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        # ValueError covers bad UTF-8, bad JSON and an integer of over 4,300 digits; a line nested
+        # a thousand brackets deep raises RecursionError. Both used to end the batch in a traceback.
+        except (ValueError, RecursionError) as error:
             # No id can be read from a broken line, so its line number stands in.
             yield BatchLine(number, number, None, f"line {number} is not valid JSON ({error})")
             continue

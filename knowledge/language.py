@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Literal
 
+from knowledge.textfold import replace_surrogates
+
 if TYPE_CHECKING:
     from lingua import LanguageDetector as LinguaDetector
 
@@ -128,7 +130,8 @@ class LanguageDetector:
 
     def detect(self, text: str) -> DetectedLanguage:
         """The language of a review; ``other`` when it is none of en, el, ru, pl or has no words."""
-        text = _URL_OR_HANDLE.sub(" ", text)
+        # lingua (Rust) cannot take a lone surrogate (a "\ud800" JSON escape): UnicodeEncodeError.
+        text = replace_surrogates(_URL_OR_HANDLE.sub(" ", text))
         greek, cyrillic, latin, other = _script_counts(text)
         if greek + cyrillic + latin + other == 0:
             return "other"

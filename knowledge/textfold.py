@@ -7,12 +7,22 @@ makes 'Καθυστέρηση' equal 'καθυστερηση' and 'żółć' equ
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
 # Characters folded to another one that NFKD leaves alone.
 _SAME_AS = {"ł": "l", "’": "'", "‘": "'", "ʼ": "'"}
 _TRANSLATION = str.maketrans(_SAME_AS)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate as U+FFFD. A JSON "\\ud800" escape (a Telegram update,
+    a --batch line) gives Python a str that cannot be encoded as UTF-8, and hashing it, handing
+    it to lingua (Rust) or printing it then raises UnicodeEncodeError (found by tests/test_fuzz.py).
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def fold(text: str) -> str:

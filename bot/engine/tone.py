@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from bot.engine.matching import Match
 from bot.engine.models import Finding, FindingKind
 from bot.engine.personal_data import find_personal_data, leaked
+from knowledge.textfold import replace_surrogates
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -148,6 +149,11 @@ def find_problems(
         matches = sarcasm if kind == "sarcasm" else pack.matcher("tone", kind).find(reply)
         if matches:
             problems[kind] = _sentence_at(reply, matches[0].start)
+    # An insult ("Sorry, but only an idiot would write this") passed the check as "Looks good"
+    # (found by tests/test_hostile.py). The reviews' abuse lexicon finds it; it is reported as
+    # sarcasm, whose card is about condescending remarks, as FindingKind has no kind of its own.
+    if "sarcasm" not in problems and (insults := pack.matcher("flags", "abusive").find(reply)):
+        problems["sarcasm"] = _sentence_at(reply, insults[0].start)
     # "Sorry you feel that way" is not an apology: an apology word in a sentence that is
     # sarcastic does not count.
     sarcastic = [_sentence_span(reply, match.start) for match in sarcasm]
@@ -168,6 +174,9 @@ def check_reply(
     reply: str, language: str, packs: LanguagePacks, review_data: Sequence[str] = ()
 ) -> list[Finding]:
     """Findings for a public reply, each with why it hurts and a better way to say it."""
+    # A lone surrogate in the reply (a "\ud800" JSON escape) made the suggestion's hash raise
+    # UnicodeEncodeError, and an excerpt holding one could not be printed or sent as JSON.
+    reply = replace_surrogates(reply)
     pack = packs[language]
     findings = []
     for kind, excerpt in find_problems(reply, pack, review_data).items():

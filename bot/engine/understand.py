@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from bot.engine.models import MAX_REVIEW_CHARS, Review
 from bot.engine.personal_data import find_personal_data
 from bot.errors import InputError
+from knowledge.textfold import replace_surrogates
 
 if TYPE_CHECKING:
     from bot.engine.language_pack import LanguagePacks
@@ -32,7 +33,9 @@ _LINKS = re.compile(r"https?://\S+|www\.\S+")
 
 def validate_review_text(text: str) -> str:
     """The review's text, or a clear error when there is nothing (or far too much) to work with."""
-    stripped = text.strip()
+    # Lone surrogates (a "\ud800" JSON escape from Telegram or a batch line) made the composer's
+    # hash and lingua raise UnicodeEncodeError; the review goes on with U+FFFD in their place.
+    stripped = replace_surrogates(text).strip()
     if not stripped:
         raise InputError("the review is empty; paste the customer's review text")
     if not any(char.isalpha() for char in _LINKS.sub(" ", stripped)):
