@@ -11,6 +11,12 @@ from knowledge.cards import Aspect, Flag
 ReplyLanguage = Literal["en", "el", "ru", "pl"]
 DetectedLanguage = Literal["en", "el", "ru", "pl", "other"]
 Channel = Literal["message", "email", "phone"]
+# The register of a reply: "friendly" is plain and kind, "warm" more personal, "formal" polite
+# and distant (never corporate). Both engines honour it, and the length.
+Tone = Literal["friendly", "warm", "formal"]
+Length = Literal["short", "normal"]
+# Where the seller's reviews appear: platforms differ in how buyers and sellers may talk privately.
+Platform = Literal["google", "etsy", "amazon", "facebook", "own_shop", "other"]
 FindingKind = Literal[
     "blame",
     "argue",
@@ -35,9 +41,9 @@ class SellerProfile(BaseModel):
     # Goodwill gestures the seller allows, in their words ("10% discount code"). Empty: none.
     offers: list[str] = Field(default_factory=list)
     channel: Channel = "message"
-    # For the LLM engine; the offline composer has one warm register and one length.
-    tone: Literal["warm", "neutral", "formal"] = "warm"
-    length: Literal["short", "normal"] = "normal"
+    tone: Tone = "friendly"
+    length: Length = "normal"
+    platform: Platform | None = None
 
 
 class Review(BaseModel):

@@ -16,6 +16,7 @@ from bot.errors import CoachError
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from bot.engine.models import SellerProfile
     from bot.engine.service import CoachEngine
 
 
@@ -57,9 +58,12 @@ def _opening(reply: str) -> str:
 
 
 async def evaluate_drafts(
-    engine: CoachEngine, rows: Iterable[dict[str, object]]
+    engine: CoachEngine,
+    rows: Iterable[dict[str, object]],
+    profile: SellerProfile | None = None,
 ) -> dict[str, object]:
-    """Draft every row ({"text", "lang"?}); report quality per language and overall."""
+    """Draft every row ({"text", "lang"?}) for the seller's profile (its tone and length; the
+    default when None); report quality per language and overall."""
     reports: dict[str, LanguageReport] = defaultdict(LanguageReport)
     started = time.perf_counter()
     total = 0
@@ -68,7 +72,7 @@ async def evaluate_drafts(
         expected = str(row.get("lang") or "")
         total += 1
         try:
-            draft = await engine.draft(text)
+            draft = await engine.draft(text, profile)
         except CoachError:
             for key in (expected or "unlabelled", "all"):
                 reports[key].errors += 1
