@@ -7,21 +7,25 @@ engine does the coaching, the storage remembers.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
 from bot.engine.models import Draft, SellerProfile
 from bot.errors import CoachError, InputError
+from bot.storage.database import StorageError, StoredDraft
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from bot.engine.models import ToneReport
     from bot.engine.service import CoachEngine, ReplyPiece
-    from bot.storage.database import Storage, StoredDraft
+    from bot.storage.database import Storage
 
 Change = Literal["another", "shorter", "warmer", "formal"]
+# The id of a draft the database could not keep: it is shown, without buttons.
+UNSAVED = ""
 
 
 class DraftNotFoundError(CoachError):
@@ -61,16 +65,33 @@ class CoachingDesk:
         stream: bool = True,
     ) -> AsyncIterator[ReplyPiece | StoredDraft]:
         """Pieces of the public reply as an LLM writes them, then the stored draft."""
-        profile = profile or await self.storage.profile(user_id)
+        profile = profile or await self._profile_or_default(user_id)
         pieces = self.engine.stream_draft(
             review, profile, variant=variant, stream=stream, user=str(user_id)
         )
         async for item in pieces:
             if isinstance(item, Draft):
                 await self._count(user_id, drafts=1)
-                yield await self.storage.save_draft(user_id, review, variant, profile, item)
+                yield await self._keep(user_id, review, variant, profile, item)
             else:
                 yield item
+
+    async def _profile_or_default(self, user_id: int) -> SellerProfile:
+        # A database having a bad moment must not cost the seller their draft (it is logged).
+        try:
+            return await self.storage.profile(user_id)
+        except StorageError:
+            return SellerProfile()
+
+    async def _keep(
+        self, user_id: int, review: str, variant: int, profile: SellerProfile, draft: Draft
+    ) -> StoredDraft:
+        """The draft, stored for its buttons; if it cannot be stored, the draft all the same,
+        with no id (shown without buttons)."""
+        try:
+            return await self.storage.save_draft(user_id, review, variant, profile, draft)
+        except StorageError:
+            return StoredDraft(UNSAVED, user_id, review, variant, profile, draft)
 
     async def stored(self, user_id: int, draft_id: str) -> StoredDraft:
         stored = await self.storage.draft(draft_id, user_id)
@@ -120,14 +141,15 @@ class CoachingDesk:
 
     async def _count(self, user_id: int, *, drafts: int = 0, checks: int = 0) -> None:
         used = self.engine.usage.take(str(user_id))
-        await self.storage.count_usage(
-            user_id,
-            drafts=drafts,
-            checks=checks,
-            llm_calls=used.calls,
-            prompt_tokens=used.prompt_tokens,
-            completion_tokens=used.completion_tokens,
-        )
+        with suppress(StorageError):  # counting must never stand between a seller and a draft
+            await self.storage.count_usage(
+                user_id,
+                drafts=drafts,
+                checks=checks,
+                llm_calls=used.calls,
+                prompt_tokens=used.prompt_tokens,
+                completion_tokens=used.completion_tokens,
+            )
 
 
 def _changed_profile(profile: SellerProfile, change: Change) -> SellerProfile:

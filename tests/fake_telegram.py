@@ -87,6 +87,11 @@ class FakeTelegram:
     flood_sends: int = 0
     # sendMessage answers 500 this many times (Telegram having a bad moment).
     failing_sends: int = 0
+    # The connection is dropped without an answer this many times, on getUpdates / sendMessage.
+    reset_polls: int = 0
+    reset_sends: int = 0
+    # Seconds sendMessage takes to answer.
+    send_delay: float = 0.0
     # Streamed previews (sendMessageDraft), edits, and button-press answers, as the bot sent them.
     drafts: list[dict[str, Any]] = field(default_factory=list)
     edits: list[dict[str, Any]] = field(default_factory=list)
@@ -190,6 +195,12 @@ class FakeTelegram:
         if method == "sendMessage" and self.failing_sends > 0:
             self.failing_sends -= 1
             return _error(500, "Internal Server Error")
+        if self._should_reset(method):
+            # A connection reset: the socket closes with no answer and nothing was done.
+            request.transport.close()  # type: ignore[union-attr]
+            raise ConnectionResetError
+        if method == "sendMessage" and self.send_delay:
+            await asyncio.sleep(self.send_delay)
         try:
             result = await handler(data)
         except TelegramHTMLError as error:
@@ -197,6 +208,15 @@ class FakeTelegram:
             self.rejected.append(f"{method}: {error}")
             return _error(400, f"Bad Request: can't parse entities: {error}")
         return web.json_response({"ok": True, "result": result})
+
+    def _should_reset(self, method: str) -> bool:
+        if method == "getUpdates" and self.reset_polls > 0:
+            self.reset_polls -= 1
+            return True
+        if method == "sendMessage" and self.reset_sends > 0:
+            self.reset_sends -= 1
+            return True
+        return False
 
     async def _getMe(self, data: dict[str, Any]) -> dict[str, Any]:
         return {"id": 123456, "is_bot": True, "first_name": "Coach", "username": "coach_bot"}

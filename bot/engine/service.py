@@ -6,6 +6,7 @@ Plain async Python: no aiogram, no environment. Both faces (CLI, Telegram) call 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from dataclasses import dataclass
 from functools import partial
@@ -27,15 +28,18 @@ from bot.engine.understand import understand
 from bot.errors import CoachError, InputError, LLMUnavailableError
 from bot.llm.guard import output_problems, public_reply_problems
 from bot.llm.usage import UsageLedger
+from knowledge.errors import IndexUnavailableError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     from bot.engine.language_pack import LanguagePacks
     from bot.engine.models import Channel, Review
     from bot.llm.drafter import LLMDrafter, LLMDraftOutput, LLMExplanation
     from knowledge.cards import Card
-    from knowledge.retrieval import KnowledgeBase
+    from knowledge.retrieval import KnowledgeBase, ScoredCard
+
+logger = logging.getLogger(__name__)
 
 RETRIEVED_CARDS = 4
 # Fresh compositions tried when the guard rejects one; the phrasing data is tested to pass, so
@@ -72,20 +76,35 @@ class CoachEngine:
         # The LLM path, when one is configured; the offline composer is always there behind it.
         self.drafter = drafter
         self.usage = UsageLedger()
+        self._rebuilding = asyncio.Lock()
 
     async def retrieve(self, review: Review) -> list[Card]:
         # Embedding and the chroma query are blocking calls; keep the event loop free for others.
-        scored = await asyncio.to_thread(
-            partial(
-                self.knowledge.retrieve_cards,
-                review.text,
-                RETRIEVED_CARDS,
-                aspects=review.aspects,
-                flags=review.flags,
-                situations=review.situations,
-            )
+        search = partial(
+            self.knowledge.retrieve_cards,
+            review.text,
+            RETRIEVED_CARDS,
+            aspects=review.aspects,
+            flags=review.flags,
+            situations=review.situations,
         )
+        try:
+            scored = await asyncio.to_thread(search)
+        except IndexUnavailableError:
+            scored = await self._rebuild_then(search)
         return [item.card for item in scored]
+
+    async def _rebuild_then(self, search: Callable[[], list[ScoredCard]]) -> list[ScoredCard]:
+        """A damaged index is rebuilt from the shipped cards (once, however many drafts are
+        waiting), then searched again: the seller still gets a draft."""
+        async with self._rebuilding:
+            try:
+                return await asyncio.to_thread(search)  # another draft may have rebuilt it
+            except IndexUnavailableError as error:
+                # Recovered here, so a warning: the seller is not affected.
+                logger.warning("rebuilding the knowledge index from the cards: %s", error)
+                await asyncio.to_thread(self.knowledge.rebuild)
+                return await asyncio.to_thread(search)
 
     async def draft(
         self,

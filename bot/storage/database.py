@@ -7,6 +7,7 @@ keyed by their Telegram id, so /forget is a delete per table.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import sqlite3
@@ -81,60 +82,66 @@ def _today() -> str:
 
 
 class Storage:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: Path, busy_timeout_ms: int) -> None:
         self._db = connection
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        self._reconnecting = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path) -> Storage:
+    async def open(cls, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Storage:
         """Connect, switch to WAL (readers never block the writer; a killed process loses at
         most the transaction in flight) and apply pending migrations."""
-        async with _storage_errors("open the database"):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = await aiosqlite.connect(path)
-            try:
-                await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                await connection.execute("PRAGMA journal_mode = WAL")
-                await connection.execute("PRAGMA synchronous = NORMAL")
-                await _migrate(connection)
-            except BaseException:
-                await connection.close()
-                raise
-        return cls(connection)
+        return cls(await _connect(path, busy_timeout_ms), path, busy_timeout_ms)
+
+    async def _present(self) -> aiosqlite.Connection:
+        """The connection, after making sure the file is still there: a database deleted under
+        a running bot would otherwise swallow every write until the restart, then lose them."""
+        if self.path.exists():
+            return self._db
+        async with self._reconnecting:
+            if not self.path.exists():  # not already replaced by a concurrent call
+                logger.error("database %s was deleted while running; starting anew", self.path)
+                await self._db.close()
+                self._db = await _connect(self.path, self.busy_timeout_ms)
+        return self._db
 
     async def close(self) -> None:
         await self._db.close()
 
     async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cursor:
+        db = await self._present()
+        async with db.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
     async def profile(self, user_id: int) -> SellerProfile:
+        db = await self._present()
         async with (
             _storage_errors("read your profile"),
-            self._db.execute(
-                "SELECT profile FROM profiles WHERE user_id = ?", (user_id,)
-            ) as cursor,
+            db.execute("SELECT profile FROM profiles WHERE user_id = ?", (user_id,)) as cursor,
         ):
             row = await cursor.fetchone()
         return SellerProfile.model_validate_json(row[0]) if row else SellerProfile()
 
     async def save_profile(self, user_id: int, profile: SellerProfile) -> None:
+        db = await self._present()
         async with _storage_errors("save your profile"):
-            await self._db.execute(
+            await db.execute(
                 "INSERT INTO profiles (user_id, profile, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (user_id) DO UPDATE SET profile = excluded.profile, "
                 "updated_at = excluded.updated_at",
                 (user_id, profile.model_dump_json(), _now()),
             )
-            await self._db.commit()
+            await db.commit()
 
     async def save_draft(
         self, user_id: int, review: str, variant: int, profile: SellerProfile, draft: Draft
     ) -> StoredDraft:
         stored = StoredDraft(secrets.token_urlsafe(6), user_id, review, variant, profile, draft)
+        db = await self._present()
         async with _storage_errors("keep this draft"):
-            await self._db.execute(
+            await db.execute(
                 "INSERT INTO drafts (id, user_id, review, variant, profile, draft, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -147,12 +154,12 @@ class Storage:
                     _now(),
                 ),
             )
-            await self._db.execute(
+            await db.execute(
                 "DELETE FROM drafts WHERE user_id = ? AND id NOT IN (SELECT id FROM drafts "
                 "WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?)",
                 (user_id, user_id, KEEP_DRAFTS),
             )
-            await self._db.commit()
+            await db.commit()
         return stored
 
     async def draft(self, draft_id: str, user_id: int) -> StoredDraft | None:
@@ -166,9 +173,10 @@ class Storage:
         )
 
     async def _one_draft(self, where: str, parameters: tuple[object, ...]) -> StoredDraft | None:
+        db = await self._present()
         async with (
             _storage_errors("find that draft"),
-            self._db.execute(
+            db.execute(
                 f"SELECT id, user_id, review, variant, profile, draft FROM drafts WHERE {where}",
                 parameters,
             ) as cursor,
@@ -195,8 +203,9 @@ class Storage:
         prompt_tokens: int = 0,
         completion_tokens: int = 0,
     ) -> None:
+        db = await self._present()
         async with _storage_errors("count your usage"):
-            await self._db.execute(
+            await db.execute(
                 "INSERT INTO usage (user_id, day, drafts, checks, llm_calls, prompt_tokens, "
                 "completion_tokens) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, day) DO "
                 "UPDATE SET drafts = drafts + excluded.drafts, checks = checks + excluded.checks, "
@@ -205,12 +214,13 @@ class Storage:
                 "completion_tokens = completion_tokens + excluded.completion_tokens",
                 (user_id, _today(), drafts, checks, llm_calls, prompt_tokens, completion_tokens),
             )
-            await self._db.commit()
+            await db.commit()
 
     async def usage_today(self, user_id: int) -> DayUsage:
+        db = await self._present()
         async with (
             _storage_errors("read your usage"),
-            self._db.execute(
+            db.execute(
                 "SELECT drafts, checks, llm_calls, prompt_tokens, completion_tokens FROM usage "
                 "WHERE user_id = ? AND day = ?",
                 (user_id, _today()),
@@ -221,10 +231,26 @@ class Storage:
 
     async def forget(self, user_id: int) -> None:
         """Everything stored about the user, in one transaction."""
+        db = await self._present()
         async with _storage_errors("delete your data"):
             for table in ("profiles", "drafts", "usage"):
-                await self._db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
-            await self._db.commit()
+                await db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+            await db.commit()
+
+
+async def _connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
+    async with _storage_errors("open the database"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(path)
+        try:
+            await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA synchronous = NORMAL")
+            await _migrate(connection)
+        except BaseException:
+            await connection.close()
+            raise
+    return connection
 
 
 async def _migrate(connection: aiosqlite.Connection) -> None:

@@ -20,7 +20,7 @@ from bot.desk import CoachingDesk
 from bot.errors import CoachError, ConfigError
 from bot.storage.database import Storage
 from bot.telegram.access import AllowlistMiddleware, RateLimiter, RateLimitMiddleware
-from bot.telegram.flood import RetryAfterMiddleware
+from bot.telegram.flood import RetryMiddleware
 from bot.telegram.handlers import build_router
 from bot.telegram.joiner import ReviewJoiner
 from bot.telegram.render import plain
@@ -48,7 +48,7 @@ def build_bot(token: str, api_base: str | None = None) -> Bot:
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
     )
-    session.middleware(RetryAfterMiddleware())
+    session.middleware(RetryMiddleware())
     return Bot(
         token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
     )

@@ -15,6 +15,7 @@ from aiogram import F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.chat_action import ChatActionSender
 
+from bot.desk import UNSAVED
 from bot.engine.service import ReplyPiece
 from bot.telegram.keyboards import DRAFTING_ACTIONS, DraftAction, draft_keyboard
 from bot.telegram.render import (
@@ -80,12 +81,14 @@ async def send_draft(
     bot: Bot, chat_id: int, stored: StoredDraft, texts: Texts, language: str | None
 ) -> None:
     """The draft, split if it must be, with the buttons under its last part."""
-    parts = split_message(render_draft(stored.draft, texts, language))
+    html = render_draft(stored.draft, texts, language)
+    if stored.id == UNSAVED:
+        html += f"\n\n<i>{plain(texts.get(language, 'buttons_unavailable'))}</i>"
+    parts = split_message(html)
     for part in parts[:-1]:
         await bot.send_message(chat_id, part)
-    await bot.send_message(
-        chat_id, parts[-1], reply_markup=draft_keyboard(stored.id, texts, language)
-    )
+    keyboard = draft_keyboard(stored.id, texts, language) if stored.id != UNSAVED else None
+    await bot.send_message(chat_id, parts[-1], reply_markup=keyboard)
 
 
 async def review(

@@ -27,16 +27,23 @@ class BotProcess:
     (what a restart of the real process does)."""
 
     def __init__(
-        self, telegram: FakeTelegram, engine: CoachEngine, data_dir: Path, **options: Any
+        self,
+        telegram: FakeTelegram,
+        engine: CoachEngine,
+        data_dir: Path,
+        *,
+        busy_timeout_ms: int = 5000,
+        **options: Any,
     ) -> None:
         self.telegram = telegram
         self.engine = engine
         self.database = data_dir / DATABASE_FILE
+        self.busy_timeout_ms = busy_timeout_ms
         self.options = options
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.storage = await Storage.open(self.database)
+        self.storage = await Storage.open(self.database, self.busy_timeout_ms)
         self.bot = build_bot(self.telegram.token, self.telegram.api_base)
         self.dispatcher = build_dispatcher(
             CoachingDesk(self.engine, self.storage), Texts(), **self.options

@@ -38,7 +38,7 @@ async def test_a_failed_send_is_logged_with_the_update_id_and_the_bot_carries_on
     running_bot, caplog
 ):
     caplog.set_level(logging.INFO)
-    running_bot.failing_sends = 2  # the draft, then the apology for it
+    running_bot.failing_sends = 6  # the draft and the apology for it, each tried three times
     running_bot.user_sends("My parcel never came and nobody answers.")
     for _ in range(100):
         bot_lines = [r.getMessage() for r in caplog.records if r.name.startswith("bot.")]
