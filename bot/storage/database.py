@@ -229,11 +229,46 @@ class Storage:
             row = await cursor.fetchone()
         return DayUsage(*row) if row else DayUsage()
 
+    async def hold(self, update_id: int, user_id: int, payload: str) -> int:
+        """Keep an update until it is answered; returns how many times it has been tried."""
+        db = await self._present()
+        async with _storage_errors("note this message"):
+            await db.execute(
+                "INSERT INTO inbox (update_id, user_id, payload, received_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (update_id) DO NOTHING",
+                (update_id, user_id, payload, _now()),
+            )
+            await db.execute(
+                "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,)
+            )
+            await db.commit()
+            async with db.execute(
+                "SELECT attempts FROM inbox WHERE update_id = ?", (update_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+        return int(row[0]) if row else 1
+
+    async def release(self, update_id: int) -> None:
+        db = await self._present()
+        async with _storage_errors("finish this message"):
+            await db.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+            await db.commit()
+
+    async def held(self) -> list[str]:
+        """Updates left unanswered by the last run (a crash, a restart), oldest first."""
+        db = await self._present()
+        async with (
+            _storage_errors("read unfinished messages"),
+            db.execute("SELECT payload FROM inbox ORDER BY update_id") as cursor,
+        ):
+            rows = await cursor.fetchall()
+        return [row[0] for row in rows]
+
     async def forget(self, user_id: int) -> None:
         """Everything stored about the user, in one transaction."""
         db = await self._present()
         async with _storage_errors("delete your data"):
-            for table in ("profiles", "drafts", "usage"):
+            for table in ("profiles", "drafts", "usage", "inbox"):
                 await db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
             await db.commit()
 

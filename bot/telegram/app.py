@@ -22,6 +22,7 @@ from bot.storage.database import Storage
 from bot.telegram.access import AllowlistMiddleware, RateLimiter, RateLimitMiddleware
 from bot.telegram.flood import RetryMiddleware
 from bot.telegram.handlers import build_router
+from bot.telegram.inbox import Inbox
 from bot.telegram.joiner import ReviewJoiner
 from bot.telegram.render import plain
 from bot.telegram.texts import LANGUAGES, Texts
@@ -77,6 +78,9 @@ def build_dispatcher(
         storage=fsm_storage or MemoryStorage(), desk=desk, texts=texts, joiner=ReviewJoiner()
     )
     dispatcher.update.outer_middleware(AllowlistMiddleware(allowed_users))
+    inbox = Inbox(desk.storage)
+    dispatcher.update.outer_middleware(inbox)
+    dispatcher.startup.register(inbox.redeliver)
     rate_limit = RateLimitMiddleware(limiter or RateLimiter(per_minute=10, per_day=200))
     dispatcher.message.middleware(rate_limit)
     dispatcher.callback_query.middleware(rate_limit)
