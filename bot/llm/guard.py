@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from bot.engine.compose import MAX_WORDS, MIN_WORDS, word_count
+from bot.engine.compose import WORD_BOUNDS, word_count
 from bot.engine.tone import check_reply
 from knowledge.textfold import fold
 
 if TYPE_CHECKING:
     from bot.engine.language_pack import LanguagePacks
-    from bot.engine.models import Review, SellerProfile
+    from bot.engine.models import Length, Review, SellerProfile
     from bot.llm.drafter import LLMDraftOutput
 
 # Words in a row shared with the instructions that count as reciting them.
@@ -28,14 +28,18 @@ def _runs(text: str, size: int) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
-def public_reply_problems(public: str, review: Review, packs: LanguagePacks) -> list[str]:
+def public_reply_problems(
+    public: str, review: Review, packs: LanguagePacks, length: Length = "normal"
+) -> list[str]:
     """What would stop any public reply to this review being shown, whoever wrote it: its
-    length, its language, and every tone-check finding."""
+    length (the same bounds as the offline composer's for that length), its language, and
+    every tone-check finding."""
     language = review.reply_language
     problems: list[str] = []
     words = word_count(public)
-    if not MIN_WORDS <= words <= MAX_WORDS:
-        problems.append(f"The public reply has {words} words; it must have 25 to 120.")
+    fewest, most = WORD_BOUNDS[length]
+    if not fewest <= words <= most:
+        problems.append(f"The public reply has {words} words; it must have {fewest} to {most}.")
     if packs.detector.detect(public) != language:
         problems.append("The public reply must be written in the review's language.")
     problems += [
@@ -58,7 +62,7 @@ def output_problems(
     public, private = output.public_reply.strip(), output.private_message.strip()
     if not public or not private:
         return ["The public reply and the private message must both be written."]
-    problems = public_reply_problems(public, review, packs)
+    problems = public_reply_problems(public, review, packs, profile.length)
     both = f"{public}\n{private}"
     if pack.flag_matchers()["abusive"].matches(both):
         problems.append("The draft insults someone; a reply never insults anyone.")
