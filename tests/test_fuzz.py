@@ -28,7 +28,6 @@ from bot.engine.personal_data import leaked
 from bot.engine.tone import check_reply
 from bot.engine.understand import understand
 from bot.errors import InputError
-from knowledge.textfold import replace_surrogates
 from tests.conftest import REPO
 
 
@@ -226,24 +225,16 @@ def test_a_wall_just_over_the_limit_is_refused_with_the_limit_in_the_message(eng
 @fuzz(120)
 @given(reply=review_text, review=st.none() | review_text)
 def test_check_gets_a_report_or_a_clear_input_error(engine, run, reply, review):
-    if review is not None:
-        # With a review, findings lead to a rewrite, whose composer hashes the raw reply: see
-        # test_a_lone_surrogate_in_a_reply_with_findings_and_a_review below.
-        reply = replace_surrogates(reply)
     check_or_input_error(engine, run, reply, review)
 
 
-@pytest.mark.xfail(
-    raises=UnicodeEncodeError,
-    strict=True,
-    reason=(
-        "CoachEngine._rewrite (bot/engine/service.py) seeds compose.Chooser with the raw reply, "
-        "and Chooser.pick encodes it strictly; check() should clean the reply like understand() "
-        "cleans the review"
-    ),
-)
 def test_a_lone_surrogate_in_a_reply_with_findings_and_a_review(engine, run):
     check_or_input_error(engine, run, "Not our fault \ud800, read the listing.", "Broken mug.")
+
+
+def test_a_reply_of_invisible_characters_is_refused_as_empty(engine, run):
+    with pytest.raises(InputError, match="empty"):
+        run(engine.check("\u200b\u200d\ufeff 🙂", None))
 
 
 # ------------------------------------------------------------------ the CLI's --batch path
@@ -285,7 +276,7 @@ batch_line = st.one_of(
 )
 check_line = st.builds(
     lambda reply, review: _object_line({"id": "c", "reply": reply, "review": review}),
-    any_text.map(replace_surrogates),  # see test_a_lone_surrogate_in_a_reply_with_findings...
+    any_text,
     st.none() | any_text,
 )
 

@@ -29,6 +29,7 @@ from bot.errors import CoachError, InputError, LLMUnavailableError
 from bot.llm.guard import output_problems, public_reply_problems
 from bot.llm.usage import UsageLedger
 from knowledge.errors import IndexUnavailableError
+from knowledge.textfold import replace_surrogates
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -290,8 +291,10 @@ class CoachEngine:
         review_text: str | None = None,
         engine: Literal["auto", "offline", "llm"] = "auto",
     ) -> ToneReport:
-        reply = reply.strip()
-        if not reply:
+        # Cleaned like a review: a lone surrogate (a JSON escape) would break hashing later, and
+        # a reply of only invisible characters or emoji is as empty as no reply at all.
+        reply = replace_surrogates(reply).strip()
+        if not any(character.isalpha() for character in reply):
             raise InputError("the reply to check is empty; paste the reply you plan to post")
         language = self.packs.detector.detect(reply)
         review = understand(review_text, self.packs) if review_text else None
