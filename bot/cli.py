@@ -360,13 +360,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(level: str) -> None:
+    """Our own modules at the configured level; libraries at INFO at most, even with debug:
+    their debug output (HTTP internals, request options) is noise and may carry secrets."""
+    wanted = logging.getLevelName(level.upper())
     logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=max(logging.INFO, wanted), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for ours in ("bot", "knowledge"):
+        logging.getLogger(ours).setLevel(wanted)
     # chromadb logs its own telemetry and migration chatter at INFO.
-    logging.getLogger("chromadb").setLevel(
-        max(logging.WARNING, logging.getLevelName(level.upper()))
-    )
+    logging.getLogger("chromadb").setLevel(max(logging.WARNING, wanted))
 
 
 def run(argv: Sequence[str] | None = None) -> int:

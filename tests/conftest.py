@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,50 @@ SHARED = REPO.parent / "shared"
 DEV_REVIEWS = SHARED / "datasets" / "negative-reviews" / "dev"
 PLAYBOOK = SHARED / "playbook"
 LABELS = REPO / "bench" / "labels"
+
+
+# Every secret the suite's flows use (fake tokens, keys, webhook secrets): no log line of the
+# whole run may contain one.
+KNOWN_SECRETS = (
+    "TEST-TOKEN",
+    "secret-token",
+    "sk-test",
+    "sk-from-file",
+    "webhook-secret-for-tests",
+)
+
+
+class _SecretScanner(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.lines = 0
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == "aiohttp.access":
+            return  # the fake servers' own request log: their URLs carry the token by design
+        line = self.format(record)
+        self.lines += 1
+        self.leaks += [f"{record.name}: {secret}" for secret in KNOWN_SECRETS if secret in line]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_log_line():
+    """Logs at the levels the product uses (INFO, our own modules at DEBUG, as with
+    COACH_LOG_LEVEL=debug), scanned for every known secret across the whole suite."""
+    scanner = _SecretScanner()
+    root = logging.getLogger()
+    levels = {name: logging.getLogger(name).level for name in ("", "bot", "knowledge")}
+    root.addHandler(scanner)
+    root.setLevel(logging.INFO)
+    for ours in ("bot", "knowledge"):
+        logging.getLogger(ours).setLevel(logging.DEBUG)
+    yield scanner
+    root.removeHandler(scanner)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    assert scanner.leaks == [], f"secrets in the logs: {scanner.leaks}"
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -7,10 +7,11 @@ import asyncio
 import os
 import signal
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import KNOWN_SECRETS, REPO
 from tests.fake_openai import FakeOpenAI, ServerThread
 from tests.fake_telegram import FakeTelegram
 from tests.test_llm import GOOD
@@ -30,7 +31,9 @@ def slow_model():
     thread.stop()
 
 
-async def start_bot(telegram: FakeTelegram, model: FakeOpenAI) -> asyncio.subprocess.Process:
+async def start_bot(
+    telegram: FakeTelegram, model: FakeOpenAI, log: Path
+) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
@@ -40,7 +43,7 @@ async def start_bot(telegram: FakeTelegram, model: FakeOpenAI) -> asyncio.subpro
         "OPENAI_BASE_URL": model.base_url,
     }
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, stderr=asyncio.subprocess.DEVNULL
+        sys.executable, "-m", "bot", "run", env=env, stderr=log.open("ab")
     )
 
 
@@ -52,8 +55,9 @@ async def until(condition, timeout: float = 30.0) -> None:
     raise AssertionError("timed out")
 
 
-async def test_sigkill_mid_draft_then_restart_keeps_everything(telegram, slow_model):
-    bot = await start_bot(telegram, slow_model)
+async def test_sigkill_mid_draft_then_restart_keeps_everything(telegram, slow_model, tmp_path):
+    log = tmp_path / "bot.log"
+    bot = await start_bot(telegram, slow_model, log)
     try:
         telegram.user_sends("/profile")
         (card,) = await telegram.wait_for_messages(1, timeout=30)
@@ -72,7 +76,7 @@ async def test_sigkill_mid_draft_then_restart_keeps_everything(telegram, slow_mo
         await bot.wait()
         assert len(telegram.sent) == 5, "killed before the second draft was sent"
 
-        bot = await start_bot(telegram, slow_model)
+        bot = await start_bot(telegram, slow_model, log)
         await telegram.wait_for_messages(6, timeout=30)  # the review in flight, answered now
         telegram.user_presses(FakeTelegram.buttons(draft)["✉️ Private message"])
         await telegram.wait_for_messages(7)
@@ -82,6 +86,10 @@ async def test_sigkill_mid_draft_then_restart_keeps_everything(telegram, slow_mo
         assert sum("<pre>" in text and "Public reply" in text for text in texts) == 1
         assert any("Private message (ready to copy)" in text for text in texts)
         assert any("Clay and Co" in text for text in texts), "the profile survived"
+        logged = log.read_text("utf-8", errors="replace")
+        assert "left unanswered" in logged
+        assert not any(secret in logged for secret in KNOWN_SECRETS)
+        assert "lamp" not in logged, "no review text at the default log level"
     finally:
         if bot.returncode is None:
             bot.kill()
