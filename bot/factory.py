@@ -52,4 +52,4 @@ def build_llm_drafter(settings: Settings) -> LLMDrafter:
         timeout=llm.timeout,
         max_retries=llm.max_retries,
     )
-    return LLMDrafter(model, llm.structured_method)
+    return LLMDrafter(model, llm.structured_method, deadline=llm.timeout)

@@ -26,6 +26,7 @@ class Answer:
     status: int = 200
     content: dict[str, Any] | str | None = None
     delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -38,6 +39,8 @@ class FakeOpenAI:
     latency: float = 0.0
     chunk_size: int = 8
     chunk_delay: float = 0.0
+    # Streams are cut (the connection dropped) after this many characters of the answer.
+    drop_stream_after: int | None = None
     # perf_counter() when each streamed answer's first piece of text was sent (for benchmarks).
     first_token_sent: list[float] = field(default_factory=list)
 
@@ -54,9 +57,11 @@ class FakeOpenAI:
         """Answer the way a server does for function calling: a tool call with JSON arguments."""
         self.answers.append(Answer(200, {"__tool_call__": arguments}))
 
-    def fail(self, status: int, times: int = 1) -> None:
+    def fail(self, status: int, times: int = 1, *, retry_after: float | None = None) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         for _ in range(times):
-            self.answers.append(Answer(status, {"error": {"message": "scripted failure"}}))
+            error = {"error": {"message": "scripted failure"}}
+            self.answers.append(Answer(status, error, headers=headers))
 
     async def _chat(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -70,7 +75,7 @@ class FakeOpenAI:
         if answer.delay:
             await asyncio.sleep(answer.delay)
         if answer.status != 200:
-            return web.json_response(answer.content, status=answer.status)
+            return web.json_response(answer.content, status=answer.status, headers=answer.headers)
         message: dict[str, Any]
         if isinstance(answer.content, dict) and "__tool_call__" in answer.content:
             tool = body["tools"][0]["function"]["name"]
@@ -151,6 +156,9 @@ class FakeOpenAI:
                 await send({"content": piece})
             if self.chunk_delay:
                 await asyncio.sleep(self.chunk_delay)
+            if self.drop_stream_after is not None and start >= self.drop_stream_after:
+                request.transport.close()  # type: ignore[union-attr]  # mid-answer, no [DONE]
+                return response
         await send({}, "stop")
         if body.get("stream_options", {}).get("include_usage"):
             chunk = {"id": "u", "object": "chat.completion.chunk", "created": 0, "choices": []}

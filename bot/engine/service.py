@@ -63,6 +63,33 @@ def _use_explanations(findings: list[Finding], explanations: list[LLMExplanation
             finding.why = explained[finding.kind]
 
 
+async def _within(
+    seconds: float | None, pieces: AsyncIterator[ReplyPiece | Draft]
+) -> AsyncIterator[ReplyPiece | Draft]:
+    """The pieces, as long as the LLM path is inside its time budget in all (retries and the
+    repair included); past it, LLMUnavailableError, so the offline draft follows at once.
+
+    The budget covers only the waits for the model, never the consumer's work between pieces:
+    a timeout must not fire inside the caller's code (e.g. while Telegram shows a piece)."""
+    if seconds is None:
+        async for item in pieces:
+            yield item
+        return
+    deadline = asyncio.get_running_loop().time() + seconds
+    try:
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    item = await anext(pieces)
+            except StopAsyncIteration:
+                return
+            except TimeoutError as error:
+                raise LLMUnavailableError("the AI service took too long") from error
+            yield item
+    finally:
+        await pieces.aclose()  # type: ignore[attr-defined]
+
+
 class DraftRejectedError(CoachError):
     """No composition passed the tone check; never shown to the seller as a draft."""
 
@@ -153,17 +180,18 @@ class CoachEngine:
         note = None
         if self.drafter is not None and engine != "offline":
             accepted: Draft | None = None
+            llm_pieces = self._llm_draft(
+                self.drafter,
+                review,
+                cards,
+                profile,
+                take_private,
+                stream=stream,
+                user=user,
+                variant=variant,
+            )
             try:
-                async for item in self._llm_draft(
-                    self.drafter,
-                    review,
-                    cards,
-                    profile,
-                    take_private,
-                    stream=stream,
-                    user=user,
-                    variant=variant,
-                ):
+                async for item in _within(self.drafter.deadline, llm_pieces):
                     if isinstance(item, Draft):
                         accepted = item
                     else:
@@ -321,8 +349,11 @@ class CoachEngine:
         """The LLM's rewrite of the seller's reply, if it passes the check; the findings' reasons
         become the LLM's plain-words explanations. None: use the offline rewrite."""
         try:
-            output = await drafter.rewrite(reply, review, [(f.kind, f.excerpt) for f in findings])
-        except LLMUnavailableError:
+            async with asyncio.timeout(drafter.deadline):
+                output = await drafter.rewrite(
+                    reply, review, [(f.kind, f.excerpt) for f in findings]
+                )
+        except (LLMUnavailableError, TimeoutError):
             return None
         rewrite = output.rewrite.strip()
         if public_reply_problems(rewrite, review, self.packs):
@@ -335,8 +366,11 @@ class CoachEngine:
     ) -> None:
         """The findings' reasons in the LLM's plain words; the card's reason stays otherwise."""
         try:
-            output = await drafter.explain(reply, language, [(f.kind, f.excerpt) for f in findings])
-        except LLMUnavailableError:
+            async with asyncio.timeout(drafter.deadline):
+                output = await drafter.explain(
+                    reply, language, [(f.kind, f.excerpt) for f in findings]
+                )
+        except (LLMUnavailableError, TimeoutError):
             return
         _use_explanations(findings, output.explanations)
 
