@@ -207,7 +207,7 @@ class ServerThread:
         asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(timeout=10)
 
     async def _start(self) -> None:
-        self.runner = web.AppRunner(self.fake.app())
+        self.runner = web.AppRunner(self.fake.app(), shutdown_timeout=0.5)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()

@@ -66,7 +66,8 @@ class BotProcess:
 @pytest.fixture
 async def telegram() -> AsyncIterator[FakeTelegram]:
     fake = FakeTelegram()
-    runner = web.AppRunner(fake.app())
+    # A long poll left open by a killed bot would otherwise hold the cleanup for its timeout.
+    runner = web.AppRunner(fake.app(), shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
