@@ -11,6 +11,7 @@ import sqlite3
 from collections import Counter
 
 import pytest
+from chromadb.api.client import SharedSystemClient
 
 from bot.engine.service import CoachEngine
 from knowledge.embeddings import make_embedder
@@ -105,8 +106,8 @@ async def test_a_damaged_knowledge_index_is_rebuilt_and_the_review_answered(
 ):
     caplog.set_level(logging.INFO)
     index = tmp_path / "own-index"
-    coach = CoachEngine(open_knowledge_base(index, make_embedder("hash")), engine.packs)
-    process = BotProcess(telegram, coach, isolated_env)
+    running = CoachEngine(open_knowledge_base(index, make_embedder("hash")), engine.packs)
+    process = BotProcess(telegram, running, isolated_env)
     await process.start()
     try:
         telegram.user_sends(REVIEW)
@@ -116,7 +117,16 @@ async def test_a_damaged_knowledge_index_is_rebuilt_and_the_review_answered(
                 path.write_bytes(b"not a database" * 64)
         telegram.user_sends("The mug I got is cracked.")
         sent = await telegram.wait_for_messages(2)
-        assert "<pre>" in sent[1]["text"]
+        assert "<pre>" in sent[1]["text"], "the running bot answers from the cards in memory"
+        await process.stop()
+        SharedSystemClient.clear_system_cache()  # what a new process starts with
+        process.engine = CoachEngine(
+            open_knowledge_base(index, make_embedder("hash")), engine.packs
+        )
+        await process.start()  # the next start finds the damage
+        telegram.user_sends("The lamp came without its shade.")
+        sent = await telegram.wait_for_messages(3)
+        assert "<pre>" in sent[2]["text"]
         assert "rebuilding the knowledge index" in caplog.text
     finally:
         await process.stop()
