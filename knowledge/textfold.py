@@ -38,8 +38,12 @@ def _fold_char(char: str) -> str:
     return "".join(_SAME_AS.get(letter, letter) for letter in kept.casefold())
 
 
-def folded_with_positions(text: str) -> tuple[str, list[int]]:
-    """The folded text and, for each folded character, the index of its source character."""
+@lru_cache(maxsize=256)
+def folded_with_positions(text: str) -> tuple[str, tuple[int, ...]]:
+    """The folded text and, for each folded character, the index of its source character.
+
+    Cached: one review is matched against a few dozen lexicon entries, tone lists and flags,
+    and folding it each time was the largest single cost of understanding it."""
     pieces = [_fold_char(char) for char in text]
-    positions = [index for index, piece in enumerate(pieces) for _ in piece]
+    positions = tuple(index for index, piece in enumerate(pieces) for _ in piece)
     return "".join(pieces), positions
