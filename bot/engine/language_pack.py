@@ -58,17 +58,6 @@ class LanguagePack:
         names = self.lexicon.get("situations", {}) or {}
         return {name: self.matcher("situations", name) for name in names}
 
-    def compile_all(self) -> None:
-        """Every matcher this language can need, compiled now rather than on first use."""
-        for group, entries in self.lexicon.items():
-            if isinstance(entries, dict):
-                for name, phrases in entries.items():
-                    if isinstance(phrases, list):
-                        self.matcher(group, name)
-        for name, phrases in self.tone.items():
-            if isinstance(phrases, list):
-                self.matcher("tone", name)
-
     @cached_property
     def personal_data_words(self) -> dict[str, list[str]]:
         words = self.lexicon.get("personal_data", {})
@@ -94,10 +83,3 @@ class LanguagePacks:
                 tone=_read(self.directory / "tone" / f"{language}.yaml"),
             )
         return self._packs[language]
-
-    def warm_up(self) -> None:
-        """Read and compile everything for every language. A long-running bot does this at
-        start, so the first reviews in each language (or a burst of them) do not pay for
-        compiling a few hundred patterns; the CLI stays lazy (one review, one language)."""
-        for language in ("en", "el", "ru", "pl"):
-            self[language].compile_all()

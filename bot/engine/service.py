@@ -106,13 +106,6 @@ class CoachEngine:
         self.usage = UsageLedger()
         self._rebuilding = asyncio.Lock()
 
-    def warm_up(self) -> None:
-        """Compile every language's patterns and load the card index and its vectors (blocking:
-        run it in a thread)."""
-        self.packs.warm_up()
-        for sample in ("My parcel is late.", "Paczka nie dotarła.", "Посылка не пришла."):
-            self.knowledge.retrieve_cards(understand(sample, self.packs).text)
-
     async def retrieve(self, review: Review) -> list[Card]:
         # Embedding and the chroma query are blocking calls; keep the event loop free for others.
         search = partial(

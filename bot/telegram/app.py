@@ -27,7 +27,6 @@ from bot.telegram.inbox import Inbox
 from bot.telegram.joiner import ReviewJoiner
 from bot.telegram.render import plain
 from bot.telegram.texts import LANGUAGES, Texts
-from knowledge.errors import KnowledgeError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -80,7 +79,6 @@ def build_dispatcher(
         storage=fsm_storage or MemoryStorage(), desk=desk, texts=texts, joiner=ReviewJoiner()
     )
     dispatcher.update.outer_middleware(AllowlistMiddleware(allowed_users))
-    dispatcher.startup.register(_warm_up)
     inbox = Inbox(desk.storage)
     dispatcher.update.outer_middleware(inbox)
     dispatcher.startup.register(inbox.redeliver)
@@ -90,20 +88,6 @@ def build_dispatcher(
     dispatcher.include_router(build_router())
     dispatcher.errors.register(_on_error)
     return dispatcher
-
-
-async def _warm_up(desk: CoachingDesk, dispatcher: Dispatcher) -> None:
-    """At start, in the background: polling begins at once, the first reviews are answered
-    while the rest of the patterns compile."""
-    dispatcher["warm_up"] = asyncio.create_task(_warm(desk.engine))  # held until it ends
-
-
-async def _warm(engine: CoachEngine) -> None:
-    try:
-        await asyncio.to_thread(engine.warm_up)
-    except KnowledgeError as error:
-        # A damaged index: the first review rebuilds it (CoachEngine.retrieve).
-        logger.warning("warm-up stopped: %s", error)
 
 
 async def _on_error(event: ErrorEvent, texts: Texts) -> bool:
