@@ -13,6 +13,7 @@ from bot.desk import CoachingDesk
 from bot.storage.database import Storage
 from bot.telegram.app import DATABASE_FILE, build_bot, build_dispatcher
 from bot.telegram.texts import Texts
+from tests.conftest import KNOWN_SECRETS
 from tests.fake_telegram import FakeTelegram
 
 if TYPE_CHECKING:
@@ -74,8 +75,11 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
     fake.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     yield fake
     await runner.cleanup()
-    # Every text the bot sent was valid for Telegram, in every test.
+    # Every text the bot sent was valid for Telegram, in every test, and gave away no secret.
     assert fake.rejected == []
+    sent = [str(item.get("text", "")) for item in fake.sent + fake.drafts + fake.edits]
+    sent += [str(answer.get("text", "")) for answer in fake.callback_answers]
+    assert not [secret for secret in KNOWN_SECRETS for text in sent if secret in text]
 
 
 @pytest.fixture
