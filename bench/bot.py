@@ -461,19 +461,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         workdir = Path(name)
         offline = asyncio.run(offline_phases(workdir, args.offline_reviews, args.profile))
-        stream = review_stream()
-        texts = [next(stream) for _ in range(args.llm_users + 1)]
-        # Good answers made before anything is timed, so the fake's own work costs nothing.
-        engine = build_engine(workdir / "answers", "hash")
-        answers = asyncio.run(prepared_answers(engine, list({text for text, _ in texts})))
-        fake = FakeOpenAI(latency=args.latency, responder=well_behaved(answers))
-        server = ServerThread(fake)
-        server.start()
-        try:
-            llm = asyncio.run(llm_phase(workdir, fake, texts, args))
-        finally:
-            server.stop()
+        llm = llm_burst(workdir, args)
     report(args, offline, llm, load)
+
+
+def llm_burst(workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The LLM phase with its fake model server: ``args.llm_users`` reviews at one moment."""
+    stream = review_stream()
+    texts = [next(stream) for _ in range(args.llm_users + 1)]
+    # Good answers made before anything is timed, so the fake's own work costs nothing.
+    engine = build_engine(workdir / "answers", "hash")
+    answers = asyncio.run(prepared_answers(engine, list({text for text, _ in texts})))
+    fake = FakeOpenAI(latency=args.latency, responder=well_behaved(answers))
+    server = ServerThread(fake)
+    server.start()
+    try:
+        return asyncio.run(llm_phase(workdir, fake, texts, args))
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

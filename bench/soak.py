@@ -21,10 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.bot import llm_phase, review_stream, running_bot  # noqa: E402
-from bench.common import build_engine, percentile  # noqa: E402
-from bench.llm import prepared_answers, well_behaved  # noqa: E402
-from tests.fake_openai import FakeOpenAI, ServerThread  # noqa: E402
+from bench.bot import llm_burst, review_stream, running_bot  # noqa: E402
+from bench.common import percentile  # noqa: E402
 
 FIRST_USER = 10_000
 ROUND_LIMIT = 120.0
@@ -77,17 +75,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         workdir = Path(name)
         soak = asyncio.run(offline_soak(workdir, args.users, args.reviews_each))
-        stream = review_stream()
-        texts = [next(stream) for _ in range(args.llm_users + 1)]
-        engine = build_engine(workdir / "answers", "hash")
-        answers = asyncio.run(prepared_answers(engine, list({text for text, _ in texts})))
-        fake = FakeOpenAI(latency=args.latency, responder=well_behaved(answers))
-        server = ServerThread(fake)
-        server.start()
-        try:
-            llm = asyncio.run(llm_phase(workdir, fake, texts, args))
-        finally:
-            server.stop()
+        llm = llm_burst(workdir, args)
     mb = 1024 * 1024
     growth_ok = soak["growth"] < MAX_GROWTH
     print(f"Soak through the fake Bot API (offline engine, {args.users} users)")

@@ -130,22 +130,19 @@ async def vary(
     await send_draft(bot, chat_id, stored, texts, callback.from_user.language_code)
 
 
-async def private_message(
-    callback: CallbackQuery, callback_data: DraftAction, bot: Bot, desk: CoachingDesk, texts: Texts
-) -> None:
-    stored = await desk.stored(callback.from_user.id, callback_data.draft)
-    await callback.answer()
-    language = callback.from_user.language_code
-    await bot.send_message(_chat_id(callback), render_private(stored.draft, texts, language))
+# The parts of a stored draft a button shows on its own.
+PART_RENDERERS = {"private": render_private, "why": render_sources}
 
 
-async def why(
+async def show_part(
     callback: CallbackQuery, callback_data: DraftAction, bot: Bot, desk: CoachingDesk, texts: Texts
 ) -> None:
+    """Private message (ready to copy) or Why (the sources), for the draft under the button."""
     stored = await desk.stored(callback.from_user.id, callback_data.draft)
     await callback.answer()
-    language = callback.from_user.language_code
-    for part in split_message(render_sources(stored.draft, texts, language)):
+    render = PART_RENDERERS[callback_data.action]
+    html = render(stored.draft, texts, callback.from_user.language_code)
+    for part in split_message(html):
         await bot.send_message(_chat_id(callback), part)
 
 
@@ -179,7 +176,6 @@ def build_router() -> Router:
     router.callback_query.register(
         vary, DraftAction.filter(F.action.in_(DRAFTING_ACTIONS)), flags={"drafts": True}
     )
-    router.callback_query.register(private_message, DraftAction.filter(F.action == "private"))
-    router.callback_query.register(why, DraftAction.filter(F.action == "why"))
+    router.callback_query.register(show_part, DraftAction.filter(F.action.in_(PART_RENDERERS)))
     router.callback_query.register(check_this, DraftAction.filter(F.action == "check"))
     return router
