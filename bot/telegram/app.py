@@ -44,6 +44,10 @@ NO_TOKEN = (
     'complaint-coach draft "the review text"'
 )
 DATABASE_FILE = "bot.sqlite3"
+# Updates handled at once. Above the largest burst of LLM drafts worth waiting on together (a
+# lower cap would queue model calls behind each other), below the point where a flood of queued
+# reviews would all be held in memory at once.
+MAX_UPDATES_IN_FLIGHT = 256
 
 
 def build_bot(token: str, api_base: str | None = None) -> Bot:
@@ -161,7 +165,9 @@ async def running_bot(
 
 async def run_polling(settings: Settings, engine: CoachEngine) -> None:
     async with running_bot(settings, engine) as (bot, dispatcher):
-        await dispatcher.start_polling(bot, close_bot_session=False)
+        await dispatcher.start_polling(
+            bot, close_bot_session=False, tasks_concurrency_limit=MAX_UPDATES_IN_FLIGHT
+        )
 
 
 async def run_webhook(settings: Settings, engine: CoachEngine, url: str, listen: str) -> None:
