@@ -24,6 +24,12 @@ if TYPE_CHECKING:
     from bot.storage.database import Storage
 
 Change = Literal["another", "shorter", "warmer", "formal"]
+# What each variation asks of the profile ("another" asks nothing: the same profile).
+PROFILE_CHANGES: dict[str, dict[str, str]] = {
+    "shorter": {"length": "short"},
+    "warmer": {"tone": "warm"},
+    "formal": {"tone": "formal"},
+}
 # Drafts written at once beyond which new ones are not streamed (see CoachingDesk.streams).
 STREAMING_LIMIT = 8
 # The id of a draft the database could not keep: it is shown, without buttons.
@@ -163,10 +169,4 @@ class CoachingDesk:
 
 
 def _changed_profile(profile: SellerProfile, change: Change) -> SellerProfile:
-    if change == "shorter":
-        return profile.model_copy(update={"length": "short"})
-    if change == "warmer":
-        return profile.model_copy(update={"tone": "warm"})
-    if change == "formal":
-        return profile.model_copy(update={"tone": "formal"})
-    return profile
+    return profile.model_copy(update=PROFILE_CHANGES.get(change, {}))

@@ -234,12 +234,10 @@ class Storage:
         db = await self._present()
         async with _storage_errors("note this message"):
             await db.execute(
-                "INSERT INTO inbox (update_id, user_id, payload, received_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (update_id) DO NOTHING",
+                "INSERT INTO inbox (update_id, user_id, payload, attempts, received_at) "
+                "VALUES (?, ?, ?, 1, ?) "
+                "ON CONFLICT (update_id) DO UPDATE SET attempts = attempts + 1",
                 (update_id, user_id, payload, _now()),
-            )
-            await db.execute(
-                "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,)
             )
             await db.commit()
             async with db.execute(

@@ -15,7 +15,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.types import BotCommand, ErrorEvent
+from aiogram.types import BotCommand, Chat, ErrorEvent, User
 
 from bot.desk import CoachingDesk
 from bot.errors import CoachError, ConfigError
@@ -94,10 +94,17 @@ def build_dispatcher(
     return dispatcher
 
 
-async def _on_error(event: ErrorEvent, texts: Texts) -> bool:
+async def _on_error(
+    event: ErrorEvent,
+    bot: Bot,
+    texts: Texts,
+    event_chat: Chat | None = None,
+    event_from_user: User | None = None,
+) -> bool:
     """The one place errors end. A CoachError carries a sentence for the seller (an empty
     review, a draft that is gone); anything else is logged with the update id, never the
-    review text, and the seller gets a one-line apology."""
+    review text, and the seller gets a one-line apology. aiogram's user context says where
+    the update came from, whatever its type."""
     update = event.update
     error = event.exception
     if isinstance(error, CoachError):
@@ -106,15 +113,11 @@ async def _on_error(event: ErrorEvent, texts: Texts) -> bool:
     else:
         logger.error("update %s failed: %s", update.update_id, type(error).__name__, exc_info=error)
         sentence = None
-    message = update.message or (update.callback_query.message if update.callback_query else None)
-    user = update.message.from_user if update.message else None
-    if update.callback_query:
-        user = update.callback_query.from_user
-    if message is None or user is None:
+    if event_chat is None or event_from_user is None:
         return True
     try:
-        await message.bot.send_message(  # type: ignore[union-attr]
-            message.chat.id, plain(sentence or texts.get(user.language_code, "problem"))
+        await bot.send_message(
+            event_chat.id, plain(sentence or texts.get(event_from_user.language_code, "problem"))
         )
     except TelegramAPIError as send_error:
         # Telegram itself is failing; the next update may fare better. Logged, not raised.

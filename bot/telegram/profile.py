@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from aiogram.types import CallbackQuery, Message, User
 
     from bot.desk import CoachingDesk
+    from bot.engine.models import SellerProfile
     from bot.telegram.texts import Texts
 
 # Typed values are short by nature; a pasted essay is a mistake, not a shop name.
@@ -34,15 +35,17 @@ MOST_OFFERS = 5
 CLEAR = "-"
 
 
-async def show_profile(message: Message, desk: CoachingDesk, texts: Texts) -> None:
+async def show_profile(message: Message, bot: Bot, desk: CoachingDesk, texts: Texts) -> None:
     if message.from_user is None:
         return
-    await _send_profile(message, message.from_user, desk, texts)
+    user = message.from_user
+    await _send_profile(bot, user, await desk.profile(user.id), texts)
 
 
-async def _send_profile(message: Message, user: User, desk: CoachingDesk, texts: Texts) -> None:
-    profile = await desk.profile(user.id)
-    await message.answer(
+async def _send_profile(bot: Bot, user: User, profile: SellerProfile, texts: Texts) -> None:
+    """The profile card with its buttons, in the user's private chat."""
+    await bot.send_message(
+        user.id,
         render_profile(profile, texts, user.language_code),
         reply_markup=profile_keyboard(texts, user.language_code),
     )
@@ -89,15 +92,11 @@ async def save_choice(
         return
     profile = await desk.update_profile(user.id, **{callback_data.field: callback_data.value})
     await callback.answer(texts.get(user.language_code, "profile")["saved"])
-    await bot.send_message(
-        user.id,
-        render_profile(profile, texts, user.language_code),
-        reply_markup=profile_keyboard(texts, user.language_code),
-    )
+    await _send_profile(bot, user, profile, texts)
 
 
 async def save_typed_value(
-    message: Message, desk: CoachingDesk, texts: Texts, state: FSMContext
+    message: Message, bot: Bot, desk: CoachingDesk, texts: Texts, state: FSMContext
 ) -> None:
     if message.from_user is None:
         return
@@ -106,10 +105,10 @@ async def save_typed_value(
         await state.clear()
         return
     value = typed_value(field, message.text or "")
-    await desk.update_profile(message.from_user.id, **{field: value})
+    profile = await desk.update_profile(message.from_user.id, **{field: value})
     await state.clear()
     await message.answer(plain(texts.get(message.from_user.language_code, "profile")["saved"]))
-    await _send_profile(message, message.from_user, desk, texts)
+    await _send_profile(bot, message.from_user, profile, texts)
 
 
 def typed_value(field: str, text: str) -> str | list[str] | None:
