@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import threading
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,11 +170,19 @@ class KnowledgeIndex:
         # product over a few hundred rows (microseconds) instead of a chroma query (3 ms, most of
         # a draft's time). Loaded from chroma on first use and dropped after every write.
         self._matrix: tuple[list[str], np.ndarray] | None = None
+        # Retrievals run in worker threads, so the first burst of reviews opens the index from
+        # several threads at once; chroma's client set-up is not safe for that ("could not
+        # connect to tenant"), nor is loading the matrix twice useful.
+        self._opening = threading.RLock()
 
     # -- opening ---------------------------------------------------------------------------------
     def _open(self) -> Chroma:
         if self._store is not None:
             return self._store
+        with self._opening:
+            return self._store if self._store is not None else self._open_store()
+
+    def _open_store(self) -> Chroma:
         with _index_errors(self.directory):
             self.directory.mkdir(parents=True, exist_ok=True)
             self._client = _persistent_client(self.directory)
@@ -298,15 +307,20 @@ class KnowledgeIndex:
         ]
 
     def _card_vectors(self) -> tuple[list[str], np.ndarray]:
-        if self._matrix is None:
-            with _index_errors(self.directory):
-                stored = self.collection.get(include=["embeddings"])
-            vectors = np.asarray(stored["embeddings"], dtype=np.float32).reshape(
-                len(stored["ids"]), -1
-            )
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            self._matrix = (list(stored["ids"]), vectors / np.where(norms == 0, 1.0, norms))
-        return self._matrix
+        matrix = self._matrix
+        if matrix is not None:
+            return matrix
+        with self._opening:
+            if self._matrix is None:
+                self._matrix = self._load_card_vectors()
+            return self._matrix
+
+    def _load_card_vectors(self) -> tuple[list[str], np.ndarray]:
+        with _index_errors(self.directory):
+            stored = self.collection.get(include=["embeddings"])
+        vectors = np.asarray(stored["embeddings"], dtype=np.float32).reshape(len(stored["ids"]), -1)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return list(stored["ids"]), vectors / np.where(norms == 0, 1.0, norms)
 
     def nearest_ids(self, vector: list[float], n: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the ``n`` closest chunks, best first. Cards (written

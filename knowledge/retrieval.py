@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,6 +91,7 @@ class KnowledgeBase:
         self.examples = examples or {}
         self.detector = LanguageDetector()
         self._cards_ready = False
+        self._preparing = threading.Lock()
 
     def ensure_cards(self) -> SyncReport:
         """Index the curated cards the first time they are needed, and again when they change."""
@@ -101,8 +103,11 @@ class KnowledgeBase:
         return report
 
     def _ready(self) -> None:
-        if not self._cards_ready:
-            self.ensure_cards()
+        if self._cards_ready:
+            return
+        with self._preparing:  # the first reviews of a burst arrive in several threads at once
+            if not self._cards_ready:
+                self.ensure_cards()
 
     def _card_similarities(self, vector: list[float]) -> dict[str, float]:
         """card id -> mean similarity of its closest chunks (up to CLOSEST_CHUNKS of them): one

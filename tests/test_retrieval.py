@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bench.common import LABELS, dev_reviews, read_jsonl
 from bot.engine.language_pack import LanguagePacks
+from bot.engine.service import CoachEngine
 from bot.engine.understand import understand
 from knowledge.embeddings import make_embedder
 from knowledge.evaluation import evaluate, labelled_queries
@@ -58,3 +61,16 @@ def test_routes_make_retrieval_better_than_similarity_alone(knowledge, packs):
     plain = evaluate(lambda text: [s.card.id for s in knowledge.retrieve_cards(text, 10)], queries)
     assert hybrid["all"].recall_at_3 > plain["all"].recall_at_3
     assert hybrid["all"].recall_at_3 >= 0.40
+
+
+async def test_a_burst_of_reviews_on_a_freshly_started_index_all_get_their_cards(tmp_path):
+    """The first reviews after a start reach the index from several worker threads at once
+    (a restart with messages waiting): each gets its cards, none an index error."""
+    engine = CoachEngine(
+        open_knowledge_base(tmp_path / "index", make_embedder("hash")), LanguagePacks()
+    )
+    reviews = [row["text"] for row in list(dev_reviews().values())[:24]]
+    cards = await asyncio.gather(
+        *(engine.retrieve(understand(text, engine.packs)) for text in reviews)
+    )
+    assert all(len(found) == 4 for found in cards)
