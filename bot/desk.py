@@ -30,8 +30,6 @@ PROFILE_CHANGES: dict[str, dict[str, str]] = {
     "warmer": {"tone": "warm"},
     "formal": {"tone": "formal"},
 }
-# Drafts written at once beyond which new ones are not streamed (see CoachingDesk.streams).
-STREAMING_LIMIT = 8
 # The id of a draft the database could not keep: it is shown, without buttons.
 UNSAVED = ""
 
@@ -44,15 +42,11 @@ class CoachingDesk:
     def __init__(self, engine: CoachEngine, storage: Storage) -> None:
         self.engine = engine
         self.storage = storage
-        self.in_flight = 0  # drafts being written right now
 
     @property
     def streams(self) -> bool:
-        """Whether the next draft should be shown as it grows: only with an LLM, and only while
-        few drafts are being written. Reading a streamed answer costs about ten times the CPU
-        of a whole one (an object per chunk in the client libraries), so under a burst every
-        seller gets their draft sooner without the live preview."""
-        return self.engine.drafter is not None and self.in_flight < STREAMING_LIMIT
+        """Whether drafts can be shown as they grow: only an LLM writes them piece by piece."""
+        return self.engine.drafter is not None
 
     async def draft(
         self,
@@ -77,20 +71,16 @@ class CoachingDesk:
         stream: bool = True,
     ) -> AsyncIterator[ReplyPiece | StoredDraft]:
         """Pieces of the public reply as an LLM writes them, then the stored draft."""
-        self.in_flight += 1
-        try:
-            profile = profile or await self._profile_or_default(user_id)
-            pieces = self.engine.stream_draft(
-                review, profile, variant=variant, stream=stream, user=str(user_id)
-            )
-            async for item in pieces:
-                if isinstance(item, Draft):
-                    await self._count(user_id, drafts=1)
-                    yield await self._keep(user_id, review, variant, profile, item)
-                else:
-                    yield item
-        finally:
-            self.in_flight -= 1
+        profile = profile or await self._profile_or_default(user_id)
+        pieces = self.engine.stream_draft(
+            review, profile, variant=variant, stream=stream, user=str(user_id)
+        )
+        async for item in pieces:
+            if isinstance(item, Draft):
+                await self._count(user_id, drafts=1)
+                yield await self._keep(user_id, review, variant, profile, item)
+            else:
+                yield item
 
     async def _profile_or_default(self, user_id: int) -> SellerProfile:
         # A database having a bad moment must not cost the seller their draft (it is logged).

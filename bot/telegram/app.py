@@ -27,6 +27,7 @@ from bot.telegram.inbox import Inbox
 from bot.telegram.joiner import ReviewJoiner
 from bot.telegram.render import plain
 from bot.telegram.texts import LANGUAGES, Texts
+from bot.telegram.workload import Workload
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -82,6 +83,7 @@ def build_dispatcher(
     dispatcher = Dispatcher(
         storage=fsm_storage or MemoryStorage(), desk=desk, texts=texts, joiner=ReviewJoiner()
     )
+    dispatcher.update.outer_middleware(Workload())
     dispatcher.update.outer_middleware(AllowlistMiddleware(allowed_users))
     inbox = Inbox(desk.storage)
     dispatcher.update.outer_middleware(inbox)
@@ -164,6 +166,7 @@ async def running_bot(
         await fsm_storage.close()
         await bot.session.close()
         await storage.close()
+        await engine.aclose()
 
 
 async def run_polling(settings: Settings, engine: CoachEngine) -> None:

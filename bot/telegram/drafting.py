@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from bot.storage.database import StoredDraft
     from bot.telegram.joiner import ReviewJoiner
     from bot.telegram.texts import Texts
+    from bot.telegram.workload import Workload
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,13 @@ async def send_draft(
 
 
 async def review(
-    message: Message, bot: Bot, desk: CoachingDesk, texts: Texts, joiner: ReviewJoiner
+    message: Message,
+    bot: Bot,
+    desk: CoachingDesk,
+    texts: Texts,
+    joiner: ReviewJoiner,
+    *,
+    workload: Workload,
 ) -> None:
     """Any text (or a caption) is a review: draft a reply and show it."""
     if message.from_user is None:
@@ -102,7 +109,7 @@ async def review(
     if text is None:
         return  # a continuation of a long review: its first part answers for the whole
     async with ChatActionSender.typing(chat_id=message.chat.id, bot=bot):
-        if desk.streams:
+        if desk.streams and workload.quiet:
             heading = texts.get(language, "public_reply")
             preview = DraftPreview(bot, message.chat.id, message.message_id, heading)
             async for item in desk.stream_draft(message.from_user.id, text):

@@ -9,6 +9,7 @@ import pytest
 
 from bot.engine.service import CoachEngine
 from bot.llm.drafter import LLMDrafter, build_chat_model
+from bot.telegram.workload import STREAMING_LIMIT
 from tests.fake_openai import FakeOpenAI, ServerThread
 from tests.fake_telegram import FakeTelegram
 from tests.telegram.conftest import BotProcess
@@ -34,6 +35,7 @@ async def llm_bot(telegram, engine, model_server, isolated_env):
     await process.start()
     yield telegram
     await process.stop()
+    await coach.aclose()
 
 
 async def test_the_reply_streams_as_drafts_then_the_final_message_has_the_buttons(
@@ -60,3 +62,22 @@ async def test_when_the_model_fails_the_offline_draft_arrives_with_a_note(llm_bo
     assert "<pre>" in final["text"]
     assert "offline draft" in final["text"]
     assert FakeTelegram.buttons(final)
+
+
+async def test_under_a_burst_drafts_come_whole_and_sooner_without_the_live_preview(
+    llm_bot, model_server
+):
+    """A streamed answer costs about ten times the CPU of a whole one: when many sellers write
+    at once, each gets the finished draft, with no preview."""
+    sellers = STREAMING_LIMIT + 4
+    for _ in range(sellers):
+        model_server.answer(GOOD)
+    for user_id in range(1, sellers + 1):
+        llm_bot.user_sends(
+            "My mug arrived smashed and nobody answers my messages.", user_id=user_id
+        )
+    finals = await llm_bot.wait_for_messages(sellers)
+    assert {int(final["chat_id"]) for final in finals} == set(range(1, sellers + 1))
+    assert all(html.escape(GOOD["public_reply"], quote=False) in f["text"] for f in finals)
+    previewed = {int(preview["chat_id"]) for preview in llm_bot.drafts}
+    assert len(previewed) <= STREAMING_LIMIT
