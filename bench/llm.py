@@ -78,8 +78,11 @@ async def measure(
 async def measure_all(
     engine: CoachEngine, fake: FakeOpenAI, texts: list[str], long_review: str, latency: float
 ) -> tuple[list[float], int, int, list[float]]:
-    overheads, calls, prompt_chars = await measure(engine, fake, texts, long_review, latency)
-    return overheads, calls, prompt_chars, await first_pieces(engine, fake, texts[:20])
+    try:
+        overheads, calls, prompt_chars = await measure(engine, fake, texts, long_review, latency)
+        return overheads, calls, prompt_chars, await first_pieces(engine, fake, texts[:20])
+    finally:
+        await engine.aclose()
 
 
 async def first_pieces(engine: CoachEngine, fake: FakeOpenAI, texts: list[str]) -> list[float]:

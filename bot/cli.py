@@ -8,9 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.cli_io import clean_text, read_batch, text_argument
 from bot.errors import CoachError, InputError
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from bot.engine.service import CoachEngine
     from knowledge.retrieval import KnowledgeBase
 
+Result = TypeVar("Result")
 PROG = "complaint-coach"
 # `eval` without a path: the dev reviews beside a checkout (never shipped with the product).
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared/datasets/negative-reviews/dev"
@@ -101,6 +103,14 @@ def _engine(settings: Settings, *, use_llm: bool = False) -> CoachEngine:
     return build_engine(settings, use_llm=use_llm)
 
 
+async def _closing(engine: CoachEngine, work: Awaitable[Result]) -> Result:
+    """The work's result, with the engine's connections closed after it in the same loop."""
+    try:
+        return await work
+    finally:
+        await engine.aclose()
+
+
 def _profile(args: argparse.Namespace) -> SellerProfile:
     from bot.engine.models import SellerProfile  # noqa: PLC0415
 
@@ -149,8 +159,9 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
     _check_engine_choice(args.engine, settings)
     engine = _engine(settings, use_llm=args.engine != "offline")
     if args.batch:
-        return asyncio.run(_draft_batch(engine, args))
-    draft = asyncio.run(_draft_one(engine, args, text_argument(args.text, "review")))
+        return asyncio.run(_closing(engine, _draft_batch(engine, args)))
+    review = text_argument(args.text, "review")
+    draft = asyncio.run(_closing(engine, _draft_one(engine, args, review)))
     print(draft.model_dump_json(indent=2) if args.json else _render_draft(draft))
     return 0
 
@@ -207,10 +218,10 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     _check_engine_choice(args.engine, settings)
     engine = _engine(settings, use_llm=args.engine != "offline")
     if args.batch:
-        return asyncio.run(_check_batch(engine, args))
+        return asyncio.run(_closing(engine, _check_batch(engine, args)))
     reply = text_argument(args.text, "reply")
     review = text_argument(args.review, "review") if args.review else None
-    report = asyncio.run(engine.check(reply, review, engine=args.engine))
+    report = asyncio.run(_closing(engine, engine.check(reply, review, engine=args.engine)))
     print(report.model_dump_json(indent=2) if args.json else _render_report(report))
     return 0
 
@@ -268,6 +279,16 @@ def _fewer_malloc_arenas() -> None:
     libc.mallopt(m_arena_max, 2)
 
 
+def _one_blas_thread() -> None:
+    """OpenBLAS starts a worker thread per core that spins between calls. Our matrix products
+    are tiny (a review against a few hundred card vectors), so threads buy nothing, and on a
+    2-core machine the spinning worker burned most of the other core during a burst of drafts
+    (bench/bot.py: 0.7 s of CPU in a 200-draft burst, gone with one thread; e5 indexing is as
+    fast either way). Effective only before numpy is first imported (the settings import it),
+    so it is the first thing a command does; an operator's own setting wins."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """The Telegram bot: long polling, or webhooks with --webhook. The only command that
     imports aiogram."""
@@ -279,6 +300,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         raise CoachError(NO_TOKEN)
     _fewer_malloc_arenas()
     engine = _engine(settings, use_llm=True)
+    engine.packs.compile_all()
     if args.webhook:
         asyncio.run(run_webhook(settings, engine, args.webhook, args.listen))
     else:
@@ -391,6 +413,7 @@ def _configure_logging(level: str) -> None:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse, run, and turn every expected failure into one line on stderr and exit code 2."""
+    _one_blas_thread()
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
     try:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 PROMPTS_DIR = Path(__file__).resolve().parent
 
 
+@cache
 def load_prompt(name: str) -> str:
-    """The text of prompts/<name>.md, with {placeholders} for str.format."""
+    """The text of prompts/<name>.md, with {placeholders} for str.format (read once a
+    process: every draft uses the same few)."""
     return (PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -14,6 +15,11 @@ from bot.engine.service import CoachEngine, ReplyPiece
 from bot.llm.drafter import LLMDrafter, build_chat_model
 from knowledge.data import read_yaml
 from tests.fake_openai import FakeOpenAI, ServerThread
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+Result = TypeVar("Result")
 
 REVIEW = "My mug arrived smashed and nobody answers my messages."
 GOOD = {
@@ -51,8 +57,21 @@ def llm_engine(engine: CoachEngine, fake: FakeOpenAI, timeout: float = 10.0) -> 
     return CoachEngine(engine.knowledge, engine.packs, LLMDrafter(model))
 
 
+def settle(coach: CoachEngine, work: Coroutine[Any, Any, Result]) -> Result:
+    """One test's work on an engine, in its own event loop, with the engine's connections
+    closed in that loop afterwards (as the CLI and the bot do)."""
+
+    async def run_then_close() -> Result:
+        try:
+            return await work
+        finally:
+            await coach.aclose()
+
+    return asyncio.run(run_then_close())
+
+
 def draft(coach: CoachEngine, text: str = REVIEW, **kwargs):
-    return asyncio.run(coach.draft(text, **kwargs))
+    return settle(coach, coach.draft(text, **kwargs))
 
 
 def test_the_request_names_the_model_fences_the_review_and_asks_for_the_schema(engine, fake):
@@ -203,7 +222,8 @@ async def collect(coach: CoachEngine, text: str = REVIEW) -> tuple[list[str], ob
 
 def test_the_public_reply_streams_in_pieces_then_the_final_draft_arrives(engine, fake):
     fake.answer(GOOD)
-    pieces, final = asyncio.run(collect(llm_engine(engine, fake)))
+    coach = llm_engine(engine, fake)
+    pieces, final = settle(coach, collect(coach))
     assert len(pieces) >= 10
     assert "".join(pieces) == GOOD["public_reply"]
     assert final.engine == "llm"
@@ -214,7 +234,8 @@ def test_the_public_reply_streams_in_pieces_then_the_final_draft_arrives(engine,
 def test_a_streamed_reply_the_guard_rejects_ends_with_the_offline_draft(engine, fake):
     fake.answer(BLAMING)
     fake.answer(BLAMING)
-    pieces, final = asyncio.run(collect(llm_engine(engine, fake)))
+    coach = llm_engine(engine, fake)
+    pieces, final = settle(coach, collect(coach))
     assert "".join(pieces).startswith("You obviously dropped it")
     assert final.engine == "offline"
     assert "You obviously dropped it" not in final.public_reply
@@ -239,7 +260,7 @@ REWRITE = {
 
 
 def check(coach: CoachEngine, reply: str, review: str | None = None):
-    return asyncio.run(coach.check(reply, review))
+    return settle(coach, coach.check(reply, review))
 
 
 def test_the_llm_rewrites_the_sellers_reply_and_explains_in_plain_words(engine, fake):
@@ -278,7 +299,7 @@ def test_tokens_reported_by_the_server_are_summed_per_user(engine, fake):
             fake.answer(GOOD)
             await coach.draft(REVIEW, user=user)
 
-    asyncio.run(two_drafts_for_ada_one_for_bob())
+    settle(coach, two_drafts_for_ada_one_for_bob())
     reported = [request["messages"] for request in fake.requests]
     per_call_prompt = sum(len(m["content"]) for m in reported[0]) // 4  # the fake's tokenizer
     ada, bob = coach.usage.of("ada"), coach.usage.of("bob")
@@ -290,7 +311,8 @@ def test_tokens_reported_by_the_server_are_summed_per_user(engine, fake):
 
 def test_a_variant_asks_the_model_for_another_take(engine, fake):
     fake.answer(GOOD)
-    asyncio.run(llm_engine(engine, fake).draft(REVIEW, variant=2))
+    coach = llm_engine(engine, fake)
+    settle(coach, coach.draft(REVIEW, variant=2))
     assert "take 3" in fake.requests[0]["messages"][-1]["content"]
 
 

@@ -28,11 +28,14 @@ def coach(engine: CoachEngine, base_url: str) -> CoachEngine:
 async def streamed(engine: CoachEngine) -> tuple[list[ReplyPiece], Draft, float]:
     started = time.monotonic()
     pieces, final = [], None
-    async for item in engine.stream_draft(REVIEW):
-        if isinstance(item, Draft):
-            final = item
-        else:
-            pieces.append(item)
+    try:
+        async for item in engine.stream_draft(REVIEW):
+            if isinstance(item, Draft):
+                final = item
+            else:
+                pieces.append(item)
+    finally:
+        await engine.aclose()
     assert final is not None
     return pieces, final, time.monotonic() - started
 

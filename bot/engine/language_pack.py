@@ -13,17 +13,7 @@ from knowledge.data import read_yaml
 from knowledge.language import LanguageDetector
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
-TONE_KINDS = (
-    "blame",
-    "argue",
-    "sarcasm",
-    "corporate",
-    "review_incentive",
-    "review_words",
-    "reward_words",
-    "apology",
-    "solution",
-)
+LANGUAGES = ("en", "el", "ru", "pl")
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -58,6 +48,15 @@ class LanguagePack:
         names = self.lexicon.get("situations", {}) or {}
         return {name: self.matcher("situations", name) for name in names}
 
+    def compile_all(self) -> None:
+        """Every matcher of this language, compiled now rather than by the first review."""
+        self.aspect_matchers()
+        self.flag_matchers()
+        self.situation_matchers()
+        for kind, entries in self.tone.items():
+            if isinstance(entries, list):
+                self.matcher("tone", kind)
+
     @cached_property
     def personal_data_words(self) -> dict[str, list[str]]:
         words = self.lexicon.get("personal_data", {})
@@ -73,8 +72,14 @@ class LanguagePacks:
         self.detector = LanguageDetector()
         self.finding_kinds: dict[str, dict[str, str]] = _read(directory / "tone" / "kinds.yaml")
 
+    def compile_all(self) -> None:
+        """Every language ready: for a long-running bot, whose first burst of reviews in four
+        languages would otherwise wait on about 0.1 s of compiling per language."""
+        for language in LANGUAGES:
+            self[language].compile_all()
+
     def __getitem__(self, language: str) -> LanguagePack:
-        language = language if language in {"en", "el", "ru", "pl"} else "en"
+        language = language if language in LANGUAGES else "en"
         if language not in self._packs:
             self._packs[language] = LanguagePack(
                 language=language,

@@ -7,6 +7,7 @@ repeats it in public.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from bot.engine.matching import fold, folded_with_positions
@@ -36,6 +37,21 @@ def _words_pattern(words: Sequence[str]) -> str:
     return "(?:" + "|".join(reversed(folded)) + ")" if folded else r"(?!x)x"
 
 
+@lru_cache(maxsize=16)
+def _worded_patterns(
+    order_words: tuple[str, ...], address_words: tuple[str, ...]
+) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """An order number and a street address, in one language's words (built once per
+    language: every draft is checked for both)."""
+    order = re.compile(r"(?<!\w)" + _words_pattern(order_words) + r"\w*[\s:]*" + _NUMBER_TOKEN)
+    street = _words_pattern(address_words)
+    address = re.compile(
+        rf"(?<!\w){street}\w*\.?\s+(?:[^\W\d_]+\.?\s+){{0,3}}{_HOUSE_NUMBER}"
+        rf"|\b{_HOUSE_NUMBER}\s+(?:[^\W\d_]+\s+){{1,3}}{street}\b"
+    )
+    return order, address
+
+
 def find_personal_data(
     text: str, order_words: Sequence[str], address_words: Sequence[str]
 ) -> list[str]:
@@ -46,13 +62,7 @@ def find_personal_data(
     found += [match.group(0) for match in _CARD.finditer(text)]
     found += [match.group(0) for match in _HASH_NUMBER.finditer(text)]
     folded, positions = folded_with_positions(text)
-    order = re.compile(r"(?<!\w)" + _words_pattern(order_words) + r"\w*[\s:]*" + _NUMBER_TOKEN)
-    street = _words_pattern(address_words)
-    address = re.compile(
-        rf"(?<!\w){street}\w*\.?\s+(?:[^\W\d_]+\.?\s+){{0,3}}{_HOUSE_NUMBER}"
-        rf"|\b{_HOUSE_NUMBER}\s+(?:[^\W\d_]+\s+){{1,3}}{street}\b"
-    )
-    for pattern in (order, address):
+    for pattern in _worded_patterns(tuple(order_words), tuple(address_words)):
         found += [
             text[positions[m.start()] : positions[m.end() - 1] + 1]
             for m in pattern.finditer(folded)

@@ -106,6 +106,11 @@ class CoachEngine:
         self.usage = UsageLedger()
         self._rebuilding = asyncio.Lock()
 
+    async def aclose(self) -> None:
+        """Release the LLM client's connections; the engine is not used after this."""
+        if self.drafter is not None:
+            await self.drafter.aclose()
+
     async def retrieve(self, review: Review) -> list[Card]:
         # Embedding and the chroma query are blocking calls; keep the event loop free for others.
         search = partial(

@@ -8,6 +8,7 @@ its instructions. Each problem is returned as a sentence, so it can be fed back 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from bot.engine.compose import WORD_BOUNDS, word_count
@@ -26,6 +27,12 @@ LEAK_RUN = 6
 def _runs(text: str, size: int) -> set[tuple[str, ...]]:
     words = re.findall(r"\w+", fold(text))
     return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+@lru_cache(maxsize=8)
+def _instruction_runs(instructions: str) -> frozenset[tuple[str, ...]]:
+    # The same few system prompts (one per language) for every draft.
+    return frozenset(_runs(instructions, LEAK_RUN))
 
 
 def public_reply_problems(
@@ -70,6 +77,6 @@ def output_problems(
         problems.append(
             "The draft promises money, a discount or free items; the seller allowed none."
         )
-    if _runs(both, LEAK_RUN) & _runs(instructions, LEAK_RUN):
+    if _runs(both, LEAK_RUN) & _instruction_runs(instructions):
         problems.append("The draft repeats its instructions; write only the reply.")
     return problems

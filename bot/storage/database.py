@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
@@ -117,11 +117,8 @@ class Storage:
 
     async def profile(self, user_id: int) -> SellerProfile:
         db = await self._present()
-        async with (
-            _storage_errors("read your profile"),
-            db.execute("SELECT profile FROM profiles WHERE user_id = ?", (user_id,)) as cursor,
-        ):
-            row = await cursor.fetchone()
+        async with _storage_errors("read your profile"):
+            row = await _first(db, "SELECT profile FROM profiles WHERE user_id = ?", (user_id,))
         return SellerProfile.model_validate_json(row[0]) if row else SellerProfile()
 
     async def save_profile(self, user_id: int, profile: SellerProfile) -> None:
@@ -174,14 +171,12 @@ class Storage:
 
     async def _one_draft(self, where: str, parameters: tuple[object, ...]) -> StoredDraft | None:
         db = await self._present()
-        async with (
-            _storage_errors("find that draft"),
-            db.execute(
+        async with _storage_errors("find that draft"):
+            row = await _first(
+                db,
                 f"SELECT id, user_id, review, variant, profile, draft FROM drafts WHERE {where}",
                 parameters,
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
+            )
         if row is None:
             return None
         return StoredDraft(
@@ -218,32 +213,28 @@ class Storage:
 
     async def usage_today(self, user_id: int) -> DayUsage:
         db = await self._present()
-        async with (
-            _storage_errors("read your usage"),
-            db.execute(
+        async with _storage_errors("read your usage"):
+            row = await _first(
+                db,
                 "SELECT drafts, checks, llm_calls, prompt_tokens, completion_tokens FROM usage "
                 "WHERE user_id = ? AND day = ?",
                 (user_id, _today()),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
+            )
         return DayUsage(*row) if row else DayUsage()
 
     async def hold(self, update_id: int, user_id: int, payload: str) -> int:
         """Keep an update until it is answered; returns how many times it has been tried."""
         db = await self._present()
         async with _storage_errors("note this message"):
-            await db.execute(
+            row = await _first(
+                db,
                 "INSERT INTO inbox (update_id, user_id, payload, attempts, received_at) "
                 "VALUES (?, ?, ?, 1, ?) "
-                "ON CONFLICT (update_id) DO UPDATE SET attempts = attempts + 1",
+                "ON CONFLICT (update_id) DO UPDATE SET attempts = attempts + 1 "
+                "RETURNING attempts",
                 (update_id, user_id, payload, _now()),
             )
             await db.commit()
-            async with db.execute(
-                "SELECT attempts FROM inbox WHERE update_id = ?", (update_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
         return int(row[0]) if row else 1
 
     async def release(self, update_id: int) -> None:
@@ -269,6 +260,14 @@ class Storage:
             for table in ("profiles", "drafts", "usage", "inbox"):
                 await db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
             await db.commit()
+
+
+async def _first(db: aiosqlite.Connection, sql: str, parameters: tuple[object, ...]) -> Any:
+    """The first row of a statement, or None. One trip to the database thread, where execute,
+    fetchone and closing the cursor are three: every message costs several of these, and a
+    burst of them queues on the one thread."""
+    rows = await db.execute_fetchall(sql, parameters)
+    return next(iter(rows), None)
 
 
 async def _connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
