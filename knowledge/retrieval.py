@@ -102,6 +102,17 @@ class KnowledgeBase:
         self._cards_ready = True
         return report
 
+    def prepare(self) -> None:
+        """Cards indexed and their vectors in memory, so no review waits on either."""
+        self._ready()
+        self.cards_index.load_vectors()
+
+    @property
+    def quick(self) -> bool:
+        """Whether a retrieval is cheap enough for the event loop (once prepared): hash
+        embeddings are; a model or a network call is not."""
+        return self.cards_index.embedder.quick
+
     def _ready(self) -> None:
         if self._cards_ready:
             return

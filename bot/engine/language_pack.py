@@ -48,15 +48,6 @@ class LanguagePack:
         names = self.lexicon.get("situations", {}) or {}
         return {name: self.matcher("situations", name) for name in names}
 
-    def compile_all(self) -> None:
-        """Every matcher of this language, compiled now rather than by the first review."""
-        self.aspect_matchers()
-        self.flag_matchers()
-        self.situation_matchers()
-        for kind, entries in self.tone.items():
-            if isinstance(entries, list):
-                self.matcher("tone", kind)
-
     @cached_property
     def personal_data_words(self) -> dict[str, list[str]]:
         words = self.lexicon.get("personal_data", {})
@@ -71,12 +62,6 @@ class LanguagePacks:
         self._packs: dict[str, LanguagePack] = {}
         self.detector = LanguageDetector()
         self.finding_kinds: dict[str, dict[str, str]] = _read(directory / "tone" / "kinds.yaml")
-
-    def compile_all(self) -> None:
-        """Every language ready: for a long-running bot, whose first burst of reviews in four
-        languages would otherwise wait on about 0.1 s of compiling per language."""
-        for language in LANGUAGES:
-            self[language].compile_all()
 
     def __getitem__(self, language: str) -> LanguagePack:
         language = language if language in LANGUAGES else "en"

@@ -111,8 +111,12 @@ class CoachEngine:
         if self.drafter is not None:
             await self.drafter.aclose()
 
+    def prepare(self) -> None:
+        """The cards indexed and their vectors loaded before the first review needs them (it
+        would wait for them all the same; retrieval may then run on the event loop)."""
+        self.knowledge.prepare()
+
     async def retrieve(self, review: Review) -> list[Card]:
-        # Embedding and the chroma query are blocking calls; keep the event loop free for others.
         search = partial(
             self.knowledge.retrieve_cards,
             review.text,
@@ -122,7 +126,10 @@ class CoachEngine:
             situations=review.situations,
         )
         try:
-            scored = await asyncio.to_thread(search)
+            # A model or a network call blocks: a worker thread keeps the event loop free. Hash
+            # embeddings take half a millisecond of Python, which a thread would only slow down
+            # (a burst of 200 reviews fought the event loop for the GIL).
+            scored = search() if self.knowledge.quick else await asyncio.to_thread(search)
         except IndexUnavailableError:
             scored = await self._rebuild_then(search)
         return [item.card for item in scored]
