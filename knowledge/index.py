@@ -170,9 +170,9 @@ class KnowledgeIndex:
         # product over a few hundred rows (microseconds) instead of a chroma query (3 ms, most of
         # a draft's time). Loaded from chroma on first use and dropped after every write.
         self._matrix: tuple[list[str], np.ndarray] | None = None
-        # Retrievals run in worker threads, so the first burst of reviews opens the index from
-        # several threads at once; chroma's client set-up is not safe for that ("could not
-        # connect to tenant"), nor is loading the matrix twice useful.
+        # Retrievals with e5 or openai embeddings run in worker threads, so the first burst of
+        # reviews opens the index from several threads at once; chroma's client set-up is not
+        # safe for that ("could not connect to tenant"), nor is loading the matrix twice useful.
         self._opening = threading.RLock()
 
     # -- opening ---------------------------------------------------------------------------------
