@@ -110,10 +110,7 @@ class Storage:
         await self._db.close()
 
     async def schema_version(self) -> int:
-        db = await self._present()
-        async with db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return await _user_version(await self._present())
 
     async def profile(self, user_id: int) -> SellerProfile:
         db = await self._present()
@@ -246,11 +243,8 @@ class Storage:
     async def held(self) -> list[str]:
         """Updates left unanswered by the last run (a crash, a restart), oldest first."""
         db = await self._present()
-        async with (
-            _storage_errors("read unfinished messages"),
-            db.execute("SELECT payload FROM inbox ORDER BY update_id") as cursor,
-        ):
-            rows = await cursor.fetchall()
+        async with _storage_errors("read unfinished messages"):
+            rows = await db.execute_fetchall("SELECT payload FROM inbox ORDER BY update_id")
         return [row[0] for row in rows]
 
     async def forget(self, user_id: int) -> None:
@@ -285,10 +279,14 @@ async def _connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
     return connection
 
 
+async def _user_version(db: aiosqlite.Connection) -> int:
+    """The schema version, as the last migration applied set it."""
+    row = await _first(db, "PRAGMA user_version", ())
+    return int(row[0]) if row else 0
+
+
 async def _migrate(connection: aiosqlite.Connection) -> None:
-    async with connection.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    current = int(row[0]) if row else 0
+    current = await _user_version(connection)
     for version, sql in migrations():
         if version <= current:
             continue

@@ -80,10 +80,15 @@ def build_dispatcher(
     fsm_storage: BaseStorage | None = None,
 ) -> Dispatcher:
     """Dependencies reach handlers as workflow data; routers are made for this dispatcher."""
+    workload = Workload()
     dispatcher = Dispatcher(
-        storage=fsm_storage or MemoryStorage(), desk=desk, texts=texts, joiner=ReviewJoiner()
+        storage=fsm_storage or MemoryStorage(),
+        desk=desk,
+        texts=texts,
+        joiner=ReviewJoiner(),
+        workload=workload,
     )
-    dispatcher.update.outer_middleware(Workload())
+    dispatcher.update.outer_middleware(workload)
     dispatcher.update.outer_middleware(AllowlistMiddleware(allowed_users))
     inbox = Inbox(desk.storage)
     dispatcher.update.outer_middleware(inbox)

@@ -23,7 +23,8 @@ STREAMING_LIMIT = 8
 class Workload(BaseMiddleware):
     """Outer, before anything that waits: counts updates from the moment they arrive. A batch
     that long polling delivers is counted whole before the first of its drafts decides whether
-    to stream, since nothing in between gives way to the event loop."""
+    to stream, since nothing in between gives way to the event loop. Handlers get it as
+    workflow data, like every other dependency."""
 
     def __init__(self) -> None:
         self.in_progress = 0
@@ -40,6 +41,6 @@ class Workload(BaseMiddleware):
     ) -> Any:
         self.in_progress += 1
         try:
-            return await handler(event, data | {"workload": self})
+            return await handler(event, data)
         finally:
             self.in_progress -= 1
