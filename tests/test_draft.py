@@ -106,3 +106,15 @@ def test_an_unsupported_language_is_answered_in_english(engine):
     result = draft(engine, "Das Paket kam beschädigt an und niemand antwortet auf meine E-Mails.")
     assert result.language == "other"
     assert understand(result.public_reply, engine.packs).language == "en"
+
+
+def test_reviews_arriving_together_are_answered_in_every_event_loop(engine):
+    """The engine lives longer than one event loop (the bot's, a test's, each CLI command's):
+    reviews that wait on each other in one loop and then in another are all answered."""
+
+    async def together() -> list[str]:
+        drafts = await asyncio.gather(*(engine.draft(text) for text in REVIEWS.values()))
+        return [found.language for found in drafts]
+
+    assert asyncio.run(together()) == list(REVIEWS)
+    assert asyncio.run(together()) == list(REVIEWS)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Literal
+from weakref import WeakKeyDictionary
 
 from bot.engine.advise import Advisor
 from bot.engine.compose import MAX_WORDS, Chooser, compose, signature, word_count
@@ -94,6 +95,20 @@ class DraftRejectedError(CoachError):
     """No composition passed the tone check; never shown to the seller as a draft."""
 
 
+class PerLoopLock:
+    """An asyncio lock for whichever event loop is running. An engine outlives its loop (the
+    tests run one per test; the CLI one per command), and a plain lock stays bound to the first
+    loop that waited on it: in any other, it raises instead of locking."""
+
+    def __init__(self) -> None:
+        self._locks: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            WeakKeyDictionary()
+        )
+
+    def __call__(self) -> asyncio.Lock:
+        return self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+
+
 class CoachEngine:
     def __init__(
         self, knowledge: KnowledgeBase, packs: LanguagePacks, drafter: LLMDrafter | None = None
@@ -104,7 +119,8 @@ class CoachEngine:
         # The LLM path, when one is configured; the offline composer is always there behind it.
         self.drafter = drafter
         self.usage = UsageLedger()
-        self._rebuilding = asyncio.Lock()
+        self._rebuilding = PerLoopLock()
+        self._turns = PerLoopLock()
 
     async def aclose(self) -> None:
         """Release the LLM client's connections; the engine is not used after this."""
@@ -112,9 +128,29 @@ class CoachEngine:
             await self.drafter.aclose()
 
     def prepare(self) -> None:
-        """The cards indexed and their vectors loaded before the first review needs them (it
-        would wait for them all the same; retrieval may then run on the event loop)."""
+        """The cards indexed, their vectors loaded and every language's matchers compiled before
+        the first review needs them (it would wait for them all the same; retrieval may then
+        run on the event loop)."""
         self.knowledge.prepare()
+        self.packs.compile_matchers()
+
+    async def _read(self, text: str) -> tuple[Review, list[Card]]:
+        """The review understood and its cards found, one review at a time in order of arrival,
+        each in its own turn of the event loop.
+
+        This is the CPU-bound part of a draft (a few milliseconds). Without turns, a burst of
+        reviews all did it in the same turn of the loop before any of them could take the next
+        step of its model call, so every call left at the end of the burst and every answer
+        came back at once. Taking turns lets the first reviews' calls leave while later ones
+        are still being read: answers arrive spread out and the first seller is answered first
+        (bench/bot.py, 200 LLM drafts at once).
+        """
+        async with self._turns():
+            await asyncio.sleep(0)  # the turn of its own: those ahead take their next step now
+            review = understand(text, self.packs)
+            if self.knowledge.quick:
+                return review, await self.retrieve(review)
+        return review, await self.retrieve(review)  # in a thread: no need to hold the turn
 
     async def retrieve(self, review: Review) -> list[Card]:
         search = partial(
@@ -137,7 +173,7 @@ class CoachEngine:
     async def _rebuild_then(self, search: Callable[[], list[ScoredCard]]) -> list[ScoredCard]:
         """A damaged index is rebuilt from the shipped cards (once, however many drafts are
         waiting), then searched again: the seller still gets a draft."""
-        async with self._rebuilding:
+        async with self._rebuilding():
             try:
                 return await asyncio.to_thread(search)  # another draft may have rebuilt it
             except IndexUnavailableError as error:
@@ -186,8 +222,7 @@ class CoachEngine:
         Draft (which may differ: a reply the guard rejects is repaired or replaced by the
         offline draft). Offline: the Draft alone."""
         profile = profile or SellerProfile()
-        review = understand(text, self.packs)
-        cards = await self.retrieve(review)
+        review, cards = await self._read(text)
         take_private, channel = self.advisor.take_private(review, profile, prior_replies)
         note = None
         if self.drafter is not None and engine != "offline":

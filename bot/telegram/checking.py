@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.utils.chat_action import ChatActionSender
 
+from bot.telegram.drafting import typing_indicator
 from bot.telegram.render import plain, render_report, split_message
 from bot.telegram.states import CheckReply
 
@@ -34,7 +34,7 @@ async def check_reply(
     if message.from_user is None:
         return
     draft_id = (await state.get_data()).get("draft")
-    async with ChatActionSender.typing(chat_id=message.chat.id, bot=bot):
+    async with typing_indicator(bot, message.chat.id):
         report = await desk.check(message.from_user.id, message.text or "", draft_id)
     # Cleared only once checked: a reply that could not be read can simply be sent again.
     await state.clear()

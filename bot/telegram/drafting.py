@@ -44,6 +44,16 @@ logger = logging.getLogger(__name__)
 # Telegram animates drafts, but each update is a request: a few per second reads as live typing
 # without running into flood control.
 PREVIEW_INTERVAL = 0.4
+# A draft that comes within a second needs no sign of life; past that the seller sees "typing".
+# Sent at once, the action was a Bot API call for every review, mostly for offline drafts that
+# were answered before it showed, and a burst of LLM drafts paid for 200 of them before the
+# last review's model call could leave.
+TYPING_AFTER = 1.0
+
+
+def typing_indicator(bot: Bot, chat_id: int) -> ChatActionSender:
+    """'typing…' in the chat while a slow answer is made, from TYPING_AFTER on."""
+    return ChatActionSender.typing(chat_id=chat_id, bot=bot, initial_sleep=TYPING_AFTER)
 
 
 class DraftPreview:
@@ -108,7 +118,7 @@ async def review(
     text = await joiner.collect(message.chat.id, message.text or message.caption or "")
     if text is None:
         return  # a continuation of a long review: its first part answers for the whole
-    async with ChatActionSender.typing(chat_id=message.chat.id, bot=bot):
+    async with typing_indicator(bot, message.chat.id):
         if desk.streams and workload.quiet:
             heading = texts.get(language, "public_reply")
             preview = DraftPreview(bot, message.chat.id, message.message_id, heading)
@@ -132,7 +142,7 @@ async def vary(
     """Another version, shorter, warmer, more formal: a new draft below, the old one stays."""
     await callback.answer()
     chat_id = _chat_id(callback)
-    async with ChatActionSender.typing(chat_id=chat_id, bot=bot):
+    async with typing_indicator(bot, chat_id):
         stored = await desk.vary(callback.from_user.id, callback_data.draft, callback_data.action)  # type: ignore[arg-type]
     await send_draft(bot, chat_id, stored, texts, callback.from_user.language_code)
 

@@ -46,7 +46,6 @@ async def test_a_review_gets_a_reply_in_its_language_in_valid_html(running_bot, 
     validate_html(text)
     public_reply = html.unescape(text.split("<pre>")[1].split("</pre>")[0])
     assert LanguageDetector().detect(public_reply) == language
-    assert "sendChatAction" in running_bot.calls
 
 
 async def test_html_in_a_review_arrives_escaped(running_bot):

@@ -9,6 +9,7 @@ import pytest
 
 from bot.engine.service import CoachEngine
 from bot.llm.drafter import LLMDrafter, build_chat_model
+from bot.telegram.drafting import TYPING_AFTER
 from bot.telegram.workload import STREAMING_LIMIT
 from tests.fake_openai import FakeOpenAI, ServerThread
 from tests.fake_telegram import FakeTelegram
@@ -53,6 +54,15 @@ async def test_the_reply_streams_as_drafts_then_the_final_message_has_the_button
     shown = [html.unescape(p["text"].split("<pre>")[1].split("</pre>")[0]) for p in previews]
     assert all(reply.startswith(text) for text in shown)
     assert len(shown[-1]) > len(shown[0])
+
+
+async def test_a_slow_model_shows_typing_before_the_draft(llm_bot, model_server):
+    model_server.answer(GOOD, delay=TYPING_AFTER + 0.5)
+    llm_bot.user_sends("My mug arrived smashed and nobody answers my messages.")
+    await llm_bot.wait_for_messages(1)
+    calls = llm_bot.calls
+    assert "sendChatAction" in calls
+    assert calls.index("sendChatAction") < calls.index("sendMessage")
 
 
 async def test_when_the_model_fails_the_offline_draft_arrives_with_a_note(llm_bot, model_server):
