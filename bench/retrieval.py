@@ -1,7 +1,9 @@
 """Retrieval benchmark: quality (recall@3, MRR per language) and speed, hash vs e5, side by side.
 
-Run: python bench/retrieval.py [--backends hash e5]
-Reads the labelled queries from bench/labels/retrieval.jsonl and the review texts from
+Run: python bench/retrieval.py [--backends hash e5] [--labels FILE]
+Reads the labelled queries from bench/labels/retrieval.jsonl (the benchmark) or another label
+file (bench/labels/retrieval_tuning.jsonl: other dev reviews, labelled separately, for trying
+ideas without tuning to the benchmark) and the review texts from
 ../shared/datasets/negative-reviews/dev/ (never copied into the repo).
 """
 
@@ -83,9 +85,10 @@ def human_agreement(first: list[dict], second_path: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backends", nargs="+", default=["hash", "e5"])
+    parser.add_argument("--labels", type=Path, default=LABELS / "retrieval.jsonl")
     args = parser.parse_args()
     reviews = dev_reviews()
-    queries = labelled_queries(read_jsonl(LABELS / "retrieval.jsonl"), reviews)
+    queries = labelled_queries(read_jsonl(args.labels), reviews)
     all_texts = [row["text"] for row in reviews.values()]
     with tempfile.TemporaryDirectory() as workdir:
         results = {
@@ -112,7 +115,7 @@ def main() -> None:
     )
     print(f"(similarity alone, without the routes: recall@3 {similarity})")
     second = LABELS / "retrieval_second_labeller.jsonl"
-    if second.exists():
+    if args.labels.resolve() == (LABELS / "retrieval.jsonl").resolve() and second.exists():
         print(human_agreement(read_jsonl(LABELS / "retrieval.jsonl"), second))
     print()
     print("Speed (2 cores; one retrieval = understand + embed the review + query chroma + rank)")
