@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parent.parent
 DEV = REPO.parent / "shared" / "datasets" / "negative-reviews" / "dev"
 LABELS = REPO / "bench" / "labels"
-LANGUAGES = ("en", "el", "ru", "pl")
 
 
 def percentile(values: list[float], share: float) -> float:

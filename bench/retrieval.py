@@ -19,9 +19,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import LABELS, LANGUAGES, dev_reviews, percentile, read_jsonl  # noqa: E402
+from bench.common import LABELS, dev_reviews, percentile, read_jsonl  # noqa: E402
 from bot.engine.language_pack import LanguagePacks  # noqa: E402
 from bot.engine.understand import understand  # noqa: E402
+from knowledge.cards import LANGUAGES  # noqa: E402
 from knowledge.embeddings import make_embedder  # noqa: E402
 from knowledge.evaluation import evaluate, labelled_queries  # noqa: E402
 from knowledge.retrieval import open_knowledge_base  # noqa: E402

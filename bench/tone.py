@@ -15,9 +15,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import LABELS, LANGUAGES, build_engine, tone_rows, tone_split  # noqa: E402
+from bench.common import LABELS, build_engine, tone_rows, tone_split  # noqa: E402
 from bot.engine.quality import evaluate_tone  # noqa: E402
 from bot.engine.service import CoachEngine  # noqa: E402
+from knowledge.cards import LANGUAGES  # noqa: E402
 
 
 def main() -> None:

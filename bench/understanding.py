@@ -13,9 +13,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import LABELS, LANGUAGES, dev_reviews, read_jsonl  # noqa: E402
+from bench.common import LABELS, dev_reviews, read_jsonl  # noqa: E402
 from bot.engine.language_pack import LanguagePacks  # noqa: E402
 from bot.engine.understand import understand  # noqa: E402
+from knowledge.cards import LANGUAGES  # noqa: E402
 
 
 def f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:

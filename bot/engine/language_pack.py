@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.engine.matching import PhraseMatcher
-from knowledge.cards import ASPECTS, FLAGS
+from knowledge.cards import ASPECTS, FLAGS, LANGUAGES
 from knowledge.data import read_yaml
 from knowledge.language import LanguageDetector
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
-LANGUAGES = ("en", "el", "ru", "pl")
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -42,9 +41,9 @@ class LanguagePack:
         """Every matcher of the language compiled now. Compiling one language takes a tenth of a
         second on the event loop: paid lazily, the first review in each language stalled every
         other review in flight with it."""
-        for group in ("aspects", "flags", "situations"):
-            for name in self.lexicon.get(group) or {}:
-                self.matcher(group, name)
+        self.aspect_matchers()
+        self.flag_matchers()
+        self.situation_matchers()
         for name, entries in self.tone.items():
             if isinstance(entries, list):
                 self.matcher("tone", name)

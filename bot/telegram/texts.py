@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from knowledge.cards import LANGUAGES
 from knowledge.data import read_yaml
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
-LANGUAGES = ("en", "el", "ru", "pl")
 
 
 class Texts:
