@@ -44,6 +44,17 @@ SITUATIONS = [
     ("Kubek przyszedł stłuczony, a sklep każe odesłać skorupy.", "replace-without-questioning"),
     ("Nobody told me there was a fee for paying by card, it wasn't mentioned.", "never-assume"),
     ("Obsługa była arogancka, pani przy kasie śmiała się ze mnie.", "no-condescending-remarks"),
+    # The customer's own part in it: the card warns against saying so in public.
+    (
+        "My daughter dropped the vase once and now the glaze is cracked all over.",
+        "never-blame-the-customer",
+    ),
+    (
+        "Μου έπεσε μία φορά από το τραπέζι και ράγισε η οθόνη, πολύ εύθραυστο.",
+        "never-blame-the-customer",
+    ),
+    ("Я уронил чайник один раз, и ручка сразу отломилась.", "never-blame-the-customer"),
+    ("Upuściłam kubek raz na dywan i ucho od razu odpadło.", "never-blame-the-customer"),
 ]
 
 
@@ -59,7 +70,7 @@ def test_routes_make_retrieval_better_than_similarity_alone(knowledge, packs):
     hybrid = evaluate(lambda text: top_cards(knowledge, packs, text, 10), queries)
     plain = evaluate(lambda text: [s.card.id for s in knowledge.retrieve_cards(text, 10)], queries)
     assert hybrid["all"].recall_at_3 > plain["all"].recall_at_3
-    assert hybrid["all"].recall_at_3 >= 0.40
+    assert hybrid["all"].recall_at_3 >= 0.45
 
 
 async def test_a_burst_of_reviews_on_a_freshly_started_index_all_get_their_cards(tmp_path):
