@@ -9,6 +9,7 @@ distinctive letters and very common function words; when those say nothing (a sh
 from __future__ import annotations
 
 import re
+import threading
 from typing import TYPE_CHECKING, Literal
 
 from knowledge.textfold import replace_surrogates
@@ -82,36 +83,58 @@ def _function_word_scores(text: str) -> dict[str, int]:
     return scores
 
 
+def _build_lingua() -> LinguaDetector:
+    from lingua import Language, LanguageDetectorBuilder  # noqa: PLC0415 - lazy model
+
+    # Low-accuracy mode: 40 MB instead of 400, and our word clues go first anyway.
+    return (
+        LanguageDetectorBuilder.from_languages(
+            Language.ENGLISH,
+            Language.POLISH,
+            Language.GERMAN,
+            Language.FRENCH,
+            Language.SPANISH,
+            Language.ITALIAN,
+            Language.PORTUGUESE,
+            Language.DUTCH,
+            Language.CZECH,
+            Language.SLOVAK,
+            Language.TURKISH,
+        )
+        .with_low_accuracy_mode()
+        .build()
+    )
+
+
 class LanguageDetector:
-    """Detects en, el, ru, pl or other. Build one per application; the n-gram models load lazily
-    on the first Latin-script text that the word clues cannot settle."""
+    """Detects en, el, ru, pl or other. Build one per application; the n-gram models load on the
+    first Latin-script text that the word clues cannot settle, or ahead of it with
+    ``load_models_in_background``."""
 
     def __init__(self) -> None:
         self._lingua: LinguaDetector | None = None
+        self._loading = threading.Lock()  # one load, whichever thread asks first
+
+    def _models(self) -> LinguaDetector:
+        with self._loading:
+            if self._lingua is None:
+                self._lingua = _build_lingua()
+            return self._lingua
+
+    def load_models_in_background(self) -> None:
+        """For a long-running bot. Loading takes 0.3 s, nearly all of it in lingua's Rust code
+        with the GIL released, so a thread costs start-up almost nothing; loaded on demand, it
+        held up every review in flight behind the first ambiguous one (bench/bot.py: 13% of the
+        bot's CPU in a burst of 200 LLM drafts)."""
+        threading.Thread(target=self._load_models, name="lingua-models", daemon=True).start()
+
+    def _load_models(self) -> None:
+        # lingua reads its n-gram models at the first detection, not when it is built: detect
+        # once so that the reading happens here. Plain ASCII keeps every Latin candidate open.
+        self._models().detect_language_of("the models load now")
 
     def _statistical(self, text: str) -> DetectedLanguage:
-        if self._lingua is None:
-            from lingua import Language, LanguageDetectorBuilder  # noqa: PLC0415 - lazy model
-
-            # Low-accuracy mode: 40 MB instead of 400, and our word clues go first anyway.
-            self._lingua = (
-                LanguageDetectorBuilder.from_languages(
-                    Language.ENGLISH,
-                    Language.POLISH,
-                    Language.GERMAN,
-                    Language.FRENCH,
-                    Language.SPANISH,
-                    Language.ITALIAN,
-                    Language.PORTUGUESE,
-                    Language.DUTCH,
-                    Language.CZECH,
-                    Language.SLOVAK,
-                    Language.TURKISH,
-                )
-                .with_low_accuracy_mode()
-                .build()
-            )
-        found = self._lingua.detect_language_of(text)
+        found = self._models().detect_language_of(text)
         if found is None:
             return "en"
         code = found.iso_code_639_1.name.lower()

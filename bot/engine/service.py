@@ -128,9 +128,10 @@ class CoachEngine:
             await self.drafter.aclose()
 
     def prepare(self) -> None:
-        """The cards indexed, their vectors loaded and every language's matchers compiled before
-        the first review needs them (it would wait for them all the same; retrieval may then
-        run on the event loop)."""
+        """The cards indexed, their vectors loaded, every language's matchers compiled and the
+        language models loading (in a thread) before the first review needs them: it would wait
+        for them all the same, and so would every review in flight with it."""
+        self.packs.detector.load_models_in_background()
         self.knowledge.prepare()
         self.packs.compile_matchers()
 
