@@ -122,10 +122,10 @@ class LanguageDetector:
             return self._lingua
 
     def load_models_in_background(self) -> None:
-        """For a long-running bot. Loading takes 0.3 s, nearly all of it in lingua's Rust code
-        with the GIL released, so a thread costs start-up almost nothing; loaded on demand, it
-        held up every review in flight behind the first ambiguous one (bench/bot.py: 13% of the
-        bot's CPU in a burst of 200 LLM drafts)."""
+        """For a long-running bot. Loading takes 0.3 s, most of it in lingua's Rust code with
+        the GIL released (the main thread keeps three quarters of its pace meanwhile); loaded on
+        demand, it held up every review in flight behind the first ambiguous one (bench/bot.py
+        under py-spy: 13% of the bot's samples in a burst of 200 LLM drafts)."""
         threading.Thread(target=self._load_models, name="lingua-models", daemon=True).start()
 
     def _load_models(self) -> None:
