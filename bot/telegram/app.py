@@ -18,7 +18,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, Chat, ErrorEvent, User
 
 from bot.desk import CoachingDesk
-from bot.errors import CoachError, ConfigError
+from bot.errors import CoachError, MissingTokenError
 from bot.storage.database import Storage
 from bot.telegram.access import AllowlistMiddleware, RateLimiter, RateLimitMiddleware
 from bot.telegram.flood import RetryMiddleware
@@ -39,11 +39,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-NO_TOKEN = (
-    "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (/newbot), then "
-    "run: TELEGRAM_BOT_TOKEN=<token> complaint-coach run. To try it without Telegram: "
-    'complaint-coach draft "the review text"'
-)
 DATABASE_FILE = "bot.sqlite3"
 # Updates handled at once. Above the largest burst of LLM drafts worth waiting on together (a
 # lower cap would queue model calls behind each other), below the point where a flood of queued
@@ -150,7 +145,7 @@ async def running_bot(
     """The bot, its dispatcher and its database, closed again on the way out."""
     token = settings.telegram.bot_token
     if token is None:
-        raise ConfigError(NO_TOKEN)
+        raise MissingTokenError
     coach = settings.coach
     storage = await Storage.open(coach.data_dir / DATABASE_FILE)
     bot = build_bot(token.get_secret_value(), settings.telegram.api_base)
@@ -195,16 +190,18 @@ async def run_webhook(settings: Settings, engine: CoachEngine, url: str, listen:
         handler = SimpleRequestHandler(dispatcher, bot, secret_token=secret_token)
         handler.register(application, path=urlsplit(url).path or "/")
         setup_application(application, dispatcher, bot=bot)
-        await bot.set_webhook(
-            url,
-            secret_token=secret_token,
-            allowed_updates=dispatcher.resolve_used_update_types(),
-        )
         runner = web.AppRunner(application)
         await runner.setup()
-        await web.TCPSite(runner, host or "0.0.0.0", int(port)).start()
-        logger.info("webhook server listening on %s for %s", listen, urlsplit(url).netloc)
         try:
+            # Listening first, then telling Telegram: an update sent the moment the webhook is
+            # set would otherwise find nothing listening yet.
+            await web.TCPSite(runner, host or "0.0.0.0", int(port)).start()
+            await bot.set_webhook(
+                url,
+                secret_token=secret_token,
+                allowed_updates=dispatcher.resolve_used_update_types(),
+            )
+            logger.info("webhook server listening on %s for %s", listen, urlsplit(url).netloc)
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()

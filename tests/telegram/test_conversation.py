@@ -89,6 +89,25 @@ def test_run_without_a_token_says_how_to_get_one():
     assert "complaint-coach draft" in result.stderr
 
 
+def test_run_without_a_token_answers_before_loading_telegrams_library():
+    """The missing token is reported at once, not after aiogram's 3-second import."""
+    code = (
+        "import sys; from bot.cli import run; exit_code = run(['run']); "
+        "print('AIOGRAM' if 'aiogram' in sys.modules else 'CLEAN', exit_code, file=sys.stderr)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "@BotFather" in result.stderr
+    assert result.stderr.strip().endswith("CLEAN 2"), result.stderr
+
+
 @pytest.fixture
 async def guarded_bot(telegram, engine, isolated_env):
     """A bot open to users 42 and 43 only, with at most 2 drafts a minute and 3 a day."""
