@@ -51,8 +51,8 @@ def _alternation(entries: list[list[str]], depth: int = 0) -> str:
     each distinct first letter once, and matching runs about 40% faster, which counts in a
     burst of drafts. One difference is possible in theory: when words are joined by
     underscores (``\\w`` and the gap both take ``_``), a match may end a word later.
-    ``tests/test_matching.py`` holds it to the plain alternation over every dev review and a
-    few thousand made-up texts built from the entries.
+    ``tests/test_matching.py`` holds it to the plain alternation over every dev review and
+    1,000 made-up texts built from the entries.
     """
     groups: list[list[list[str]]] = []
     for pieces in entries:
