@@ -10,8 +10,6 @@ from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import MemoryStorage
@@ -21,11 +19,11 @@ from bot.desk import CoachingDesk
 from bot.errors import CoachError, MissingTokenError
 from bot.storage.database import Storage
 from bot.telegram.access import AllowlistMiddleware, RateLimiter, RateLimitMiddleware
-from bot.telegram.flood import RetryMiddleware
 from bot.telegram.handlers import build_router
 from bot.telegram.inbox import Inbox
 from bot.telegram.joiner import ReviewJoiner
 from bot.telegram.render import plain
+from bot.telegram.session import build_session
 from bot.telegram.texts import LANGUAGES, Texts
 from bot.telegram.workload import Workload
 
@@ -47,12 +45,10 @@ MAX_UPDATES_IN_FLIGHT = 256
 
 
 def build_bot(token: str, api_base: str | None = None) -> Bot:
-    session = (
-        AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
-    )
-    session.middleware(RetryMiddleware())
     return Bot(
-        token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+        token=token,
+        session=build_session(api_base),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
 
 

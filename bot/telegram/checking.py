@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Router
+from aiogram.filters import Command, StateFilter
 
 from bot.telegram.drafting import typing_indicator
+from bot.telegram.filters import HasText
 from bot.telegram.render import plain, render_report, split_message
 from bot.telegram.states import CheckReply
 
@@ -45,5 +46,7 @@ async def check_reply(
 def build_router() -> Router:
     router = Router(name="checking")
     router.message.register(start_check, Command("check"))
-    router.message.register(check_reply, CheckReply.waiting, F.text, flags={"drafts": True})
+    router.message.register(
+        check_reply, StateFilter(CheckReply.waiting), HasText(), flags={"drafts": True}
+    )
     return router

@@ -17,6 +17,7 @@ from aiogram.utils.chat_action import ChatActionSender
 
 from bot.desk import UNSAVED
 from bot.engine.service import ReplyPiece
+from bot.telegram.filters import HasTextOrCaption
 from bot.telegram.keyboards import DRAFTING_ACTIONS, DraftAction, draft_keyboard
 from bot.telegram.render import (
     MESSAGE_LIMIT,
@@ -189,7 +190,7 @@ def _chat_id(callback: CallbackQuery) -> int:
 
 def build_router() -> Router:
     router = Router(name="drafting")
-    router.message.register(review, F.text | F.caption, flags={"drafts": True})
+    router.message.register(review, HasTextOrCaption(), flags={"drafts": True})
     router.callback_query.register(
         vary, DraftAction.filter(F.action.in_(DRAFTING_ACTIONS)), flags={"drafts": True}
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandStart
 
 from bot.telegram import checking, drafting, profile
+from bot.telegram.filters import LooksLikeCommand, PrivateChat
 from bot.telegram.render import plain
 
 if TYPE_CHECKING:
@@ -63,12 +64,12 @@ def build_router() -> Router:
     commands.message.register(help_, Command("help"))
     commands.message.register(cancel, Command("cancel"))
     unknown = Router(name="unknown-commands")
-    unknown.message.register(unknown_command, F.text.startswith("/"))
+    unknown.message.register(unknown_command, LooksLikeCommand())
     fallbacks = Router(name="fallbacks")
     fallbacks.message.register(not_text)
     fallbacks.callback_query.register(stale_button)
     root = Router(name="coach")
-    root.message.filter(F.chat.type == "private")
+    root.message.filter(PrivateChat())
     root.include_routers(
         commands,
         profile.build_router(),

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.errors import InputError
+from bot.telegram.filters import HasText
 from bot.telegram.keyboards import (
     CHOSEN_FIELDS,
     TYPED_FIELDS,
@@ -166,7 +167,7 @@ def build_router() -> Router:
     router = Router(name="profile")
     router.message.register(show_profile, Command("profile"))
     router.message.register(forget, Command("forget"))
-    router.message.register(save_typed_value, ProfileEdit.waiting, F.text)
+    router.message.register(save_typed_value, StateFilter(ProfileEdit.waiting), HasText())
     router.callback_query.register(
         ask_for_value, ProfileAction.filter(F.field.in_(TYPED_FIELDS) & ~F.value)
     )
