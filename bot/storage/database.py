@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 import sqlite3
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,7 +127,6 @@ class Storage:
                 "updated_at = excluded.updated_at",
                 (user_id, profile.model_dump_json(), _now()),
             )
-            await db.commit()
 
     async def save_draft(
         self, user_id: int, review: str, variant: int, profile: SellerProfile, draft: Draft
@@ -148,12 +147,13 @@ class Storage:
                     _now(),
                 ),
             )
+            # Not one transaction with the insert: a crash in between leaves one draft too
+            # many, which the next draft trims.
             await db.execute(
                 "DELETE FROM drafts WHERE user_id = ? AND id NOT IN (SELECT id FROM drafts "
                 "WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?)",
                 (user_id, user_id, KEEP_DRAFTS),
             )
-            await db.commit()
         return stored
 
     async def draft(self, draft_id: str, user_id: int) -> StoredDraft | None:
@@ -206,7 +206,6 @@ class Storage:
                 "completion_tokens = completion_tokens + excluded.completion_tokens",
                 (user_id, _today(), drafts, checks, llm_calls, prompt_tokens, completion_tokens),
             )
-            await db.commit()
 
     async def usage_today(self, user_id: int) -> DayUsage:
         db = await self._present()
@@ -231,14 +230,12 @@ class Storage:
                 "RETURNING attempts",
                 (update_id, user_id, payload, _now()),
             )
-            await db.commit()
         return int(row[0]) if row else 1
 
     async def release(self, update_id: int) -> None:
         db = await self._present()
         async with _storage_errors("finish this message"):
             await db.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
-            await db.commit()
 
     async def held(self) -> list[str]:
         """Updates left unanswered by the last run (a crash, a restart), oldest first."""
@@ -250,10 +247,22 @@ class Storage:
     async def forget(self, user_id: int) -> None:
         """Everything stored about the user, in one transaction."""
         db = await self._present()
-        async with _storage_errors("delete your data"):
+        async with _storage_errors("delete your data"), _transaction(db):
             for table in ("profiles", "drafts", "usage", "inbox"):
                 await db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
-            await db.commit()
+
+
+@asynccontextmanager
+async def _transaction(db: aiosqlite.Connection) -> AsyncIterator[None]:
+    """Several statements that stand or fall together (the connection autocommits)."""
+    await db.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        with suppress(sqlite3.Error):  # the error that brought us here is the one to report
+            await db.execute("ROLLBACK")
+        raise
+    await db.execute("COMMIT")
 
 
 async def _first(db: aiosqlite.Connection, sql: str, parameters: tuple[object, ...]) -> Any:
@@ -267,7 +276,10 @@ async def _first(db: aiosqlite.Connection, sql: str, parameters: tuple[object, .
 async def _connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
     async with _storage_errors("open the database"):
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path)
+        # Autocommit: each statement is its own transaction, so a write is one trip to the
+        # database thread rather than two (statement, then commit); under a burst of reviews
+        # every message makes several, and they queue on that one thread.
+        connection = await aiosqlite.connect(path, isolation_level=None)
         try:
             await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             await connection.execute("PRAGMA journal_mode = WAL")
