@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from bot.desk import CoachingDesk
     from bot.telegram.texts import Texts
+    from bot.telegram.workload import Workload
 
 
 async def start_check(message: Message, texts: Texts, state: FSMContext) -> None:
@@ -30,12 +31,18 @@ async def start_check(message: Message, texts: Texts, state: FSMContext) -> None
 
 
 async def check_reply(
-    message: Message, bot: Bot, desk: CoachingDesk, texts: Texts, state: FSMContext
+    message: Message,
+    bot: Bot,
+    desk: CoachingDesk,
+    texts: Texts,
+    state: FSMContext,
+    *,
+    workload: Workload,
 ) -> None:
     if message.from_user is None:
         return
     draft_id = (await state.get_data()).get("draft")
-    async with typing_indicator(bot, message.chat.id):
+    async with typing_indicator(bot, message.chat.id, workload):
         report = await desk.check(message.from_user.id, message.text or "", draft_id)
     # Cleared only once checked: a reply that could not be read can simply be sent again.
     await state.clear()

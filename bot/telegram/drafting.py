@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from aiogram import F, Router
@@ -52,8 +53,15 @@ PREVIEW_INTERVAL = 0.4
 TYPING_AFTER = 1.0
 
 
-def typing_indicator(bot: Bot, chat_id: int) -> ChatActionSender:
-    """'typing…' in the chat while a slow answer is made, from TYPING_AFTER on."""
+def typing_indicator(
+    bot: Bot, chat_id: int, workload: Workload
+) -> AbstractAsyncContextManager[object]:
+    """'typing…' in the chat while a slow answer is made, from TYPING_AFTER on; like the live
+    preview, only while the bot is not busy. In a burst every draft would send its action in
+    the same second, a Bot API call each (Telegram counts them against its limits) at the very
+    moment the drafts themselves are waiting to be sent."""
+    if not workload.quiet:
+        return nullcontext()
     return ChatActionSender.typing(chat_id=chat_id, bot=bot, initial_sleep=TYPING_AFTER)
 
 
@@ -119,7 +127,7 @@ async def review(
     text = await joiner.collect(message.chat.id, message.text or message.caption or "")
     if text is None:
         return  # a continuation of a long review: its first part answers for the whole
-    async with typing_indicator(bot, message.chat.id):
+    async with typing_indicator(bot, message.chat.id, workload):
         if desk.streams and workload.quiet:
             heading = texts.get(language, "public_reply")
             preview = DraftPreview(bot, message.chat.id, message.message_id, heading)
@@ -139,11 +147,13 @@ async def vary(
     bot: Bot,
     desk: CoachingDesk,
     texts: Texts,
+    *,
+    workload: Workload,
 ) -> None:
     """Another version, shorter, warmer, more formal: a new draft below, the old one stays."""
     await callback.answer()
     chat_id = _chat_id(callback)
-    async with typing_indicator(bot, chat_id):
+    async with typing_indicator(bot, chat_id, workload):
         stored = await desk.vary(callback.from_user.id, callback_data.draft, callback_data.action)  # type: ignore[arg-type]
     await send_draft(bot, chat_id, stored, texts, callback.from_user.language_code)
 

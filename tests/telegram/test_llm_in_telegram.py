@@ -91,3 +91,17 @@ async def test_under_a_burst_drafts_come_whole_and_sooner_without_the_live_previ
     assert all(html.escape(GOOD["public_reply"], quote=False) in f["text"] for f in finals)
     previewed = {int(preview["chat_id"]) for preview in llm_bot.drafts}
     assert len(previewed) <= STREAMING_LIMIT
+
+
+async def test_under_a_burst_slow_drafts_send_no_typing_action_each(llm_bot, model_server):
+    """Two hundred "typing" actions in one second would be two hundred Bot API calls when the
+    drafts themselves are waiting to go out; the quiet case is the test above."""
+    sellers = STREAMING_LIMIT + 4
+    for _ in range(sellers):
+        model_server.answer(GOOD, delay=TYPING_AFTER + 0.3)
+    for user_id in range(1, sellers + 1):
+        llm_bot.user_sends(
+            "My mug arrived smashed and nobody answers my messages.", user_id=user_id
+        )
+    await llm_bot.wait_for_messages(sellers)
+    assert llm_bot.calls.count("sendChatAction") <= STREAMING_LIMIT
