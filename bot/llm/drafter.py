@@ -388,9 +388,9 @@ def build_chat_model(
     429, 5xx and connection errors), over aiohttp: httpx's connection pool walks every open
     connection for each request, which a burst of 200 drafts (200 connections) turned into
     seconds of CPU (bench/bot.py)."""
-    from langchain_openai import ChatOpenAI  # noqa: PLC0415 - heavy, only on the LLM path
+    from bot.llm.chat_model import LeanChatOpenAI  # noqa: PLC0415 - heavy, only on the LLM path
 
-    return ChatOpenAI(
+    return LeanChatOpenAI(
         http_async_client=openai.DefaultAioHttpClient(timeout=timeout),
         model=model,
         api_key=api_key or "not-needed",  # type: ignore[arg-type] - local servers take any key
