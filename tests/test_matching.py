@@ -7,6 +7,7 @@ every complaint type, risk and tone finding depends on it.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 
@@ -77,3 +78,26 @@ def test_the_matcher_finds_what_the_plain_alternation_finds(entry_lists, dev_rev
 def test_an_entry_that_is_a_prefix_of_another_still_wins_first():
     matcher = PhraseMatcher(["посылк", "посылк не пришл", "late", "late again"])
     assert [m.entry for m in matcher.find("Посылка не пришла, late again")] == ["посылка", "late"]
+
+
+async def test_the_bots_background_compiling_leaves_the_event_loop_free_between_matchers():
+    """The bot compiles every language's matchers after it starts answering; reviews arriving
+    meanwhile must get turns of the event loop, not wait half a second."""
+    packs = LanguagePacks()
+    turns_given = 0
+
+    async def another_review() -> None:
+        nonlocal turns_given
+        while True:
+            turns_given += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(another_review())
+    await asyncio.sleep(0)
+    await packs.compile_matchers_in_turns()
+    other.cancel()
+    names = {language: packs[language].matcher_names() for language in LANGUAGES}
+    for language, pack_names in names.items():
+        compiled = packs[language]._matchers  # what is compiled so far
+        assert {f"{group}:{name}" for group, name in pack_names} <= compiled.keys()
+    assert turns_given >= sum(len(pack_names) for pack_names in names.values())

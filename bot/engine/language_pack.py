@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -38,15 +39,18 @@ class LanguagePack:
         return self._matchers[key]
 
     def compile_matchers(self) -> None:
-        """Every matcher of the language compiled now. Compiling one language takes a tenth of a
-        second on the event loop: paid lazily, the first review in each language stalled every
-        other review in flight with it."""
-        self.aspect_matchers()
-        self.flag_matchers()
-        self.situation_matchers()
-        for name, entries in self.tone.items():
-            if isinstance(entries, list):
-                self.matcher("tone", name)
+        """Every matcher of the language compiled now (a tenth of a second)."""
+        for group, name in self.matcher_names():
+            self.matcher(group, name)
+
+    def matcher_names(self) -> list[tuple[str, str]]:
+        """(group, name) of every matcher a review or a check of this language uses."""
+        names = [("aspects", aspect) for aspect in ASPECTS if aspect != "other"]
+        names += [("flags", flag) for flag in FLAGS if flag != "personal_data"]
+        names += [("situations", name) for name in self.lexicon.get("situations", {}) or {}]
+        tone = [name for name, entries in self.tone.items() if isinstance(entries, list)]
+        names += [("tone", name) for name in tone]
+        return names
 
     def aspect_matchers(self) -> dict[str, PhraseMatcher]:
         return {aspect: self.matcher("aspects", aspect) for aspect in ASPECTS if aspect != "other"}
@@ -74,10 +78,22 @@ class LanguagePacks:
         self.finding_kinds: dict[str, dict[str, str]] = _read(directory / "tone" / "kinds.yaml")
 
     def compile_matchers(self) -> None:
-        """For a long-running bot: every language ready before the first review (the CLI, which
-        answers one review, compiles only the language it needs)."""
+        """Every language's matchers compiled now (half a second; the CLI, which answers one
+        review, compiles only the language it needs, as it goes)."""
         for language in LANGUAGES:
             self[language].compile_matchers()
+
+    async def compile_matchers_in_turns(self) -> None:
+        """Every language's matchers, for a bot that is already answering: one matcher per
+        turn of the event loop (a few milliseconds each), so reviews arriving meanwhile are not
+        held up, and a review that needs one not yet compiled compiles it then. Compiled lazily
+        instead, the first review in each language stalled every other review in flight with
+        it; compiled before the bot polls, they cost start-up half a second."""
+        for language in LANGUAGES:
+            pack = self[language]
+            for group, name in pack.matcher_names():
+                pack.matcher(group, name)
+                await asyncio.sleep(0)
 
     def __getitem__(self, language: str) -> LanguagePack:
         language = language if language in LANGUAGES else "en"

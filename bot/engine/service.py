@@ -123,6 +123,7 @@ class CoachEngine:
         self.usage = UsageLedger()
         self._rebuilding = PerLoopLock()
         self._turns = PerLoopLock()
+        self._compiling: asyncio.Task[None] | None = None
 
     async def aclose(self) -> None:
         """Release the LLM client's connections; the engine is not used after this."""
@@ -135,6 +136,13 @@ class CoachEngine:
         for them all the same, and so would every review in flight with it."""
         with self.preparing():
             pass
+        self.packs.compile_matchers()
+
+    def start_compiling_matchers(self) -> None:
+        """For a bot that is already answering: the matchers compile in the background, one per
+        turn of the event loop (`LanguagePacks.compile_matchers_in_turns`)."""
+        if self._compiling is None or self._compiling.get_loop() is not asyncio.get_running_loop():
+            self._compiling = asyncio.create_task(self.packs.compile_matchers_in_turns())
 
     @contextmanager
     def preparing(self) -> Iterator[None]:
@@ -142,14 +150,14 @@ class CoachEngine:
 
         Indexing the cards (0.4 to 0.9 s on a fresh data directory) is mostly chromadb's Rust
         code, which releases the GIL: a body busy in Python (the bot importing aiogram) loses
-        only a fraction of that time to it. The matchers are compiled after the body, since
-        compiling is Python through and through and would only take turns with it. An error
-        in the thread (a corrupt index) is raised here, as ``prepare`` raises it."""
+        only a fraction of that time to it. The matchers are left out: compiling is Python
+        through and through and would only take turns with the body (``prepare`` compiles them
+        after it; the bot, once it answers, with ``start_compiling_matchers``). An error in the
+        thread (a corrupt index) is raised here, as ``prepare`` raises it."""
         self.packs.detector.load_models_in_background()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="knowledge") as pool:
             knowledge_ready = pool.submit(self.knowledge.prepare)
             yield
-            self.packs.compile_matchers()
             knowledge_ready.result()
 
     async def _read(self, text: str) -> tuple[Review, list[Card]]:
