@@ -88,7 +88,8 @@ class LanguagePacks:
         turn of the event loop (a few milliseconds each), so reviews arriving meanwhile are not
         held up, and a review that needs one not yet compiled compiles it then. Compiled lazily
         instead, the first review in each language stalled every other review in flight with
-        it; compiled before the bot polls, they cost start-up half a second."""
+        it; compiled before the bot polls, all of them (half a second) came before its first
+        answer."""
         for language in LANGUAGES:
             pack = self[language]
             for group, name in pack.matcher_names():
