@@ -17,16 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from chromadb import PersistentClient
-from chromadb.api.client import SharedSystemClient
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
-from chromadb.config import Settings as ChromaSettings
-from chromadb.errors import ChromaError
-from chromadb.utils.embedding_functions import register_embedding_function
-from langchain_chroma import Chroma
-from langchain_core.embeddings import Embeddings as LangchainEmbeddings
 
-from knowledge.embeddings import make_embedder
 from knowledge.errors import IndexUnavailableError
 from knowledge.ingest import card_id_of
 
@@ -35,6 +26,7 @@ if TYPE_CHECKING:
 
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
+    from langchain_chroma import Chroma
     from langchain_core.documents import Document
 
     from knowledge.embeddings import TextEmbedder
@@ -42,68 +34,6 @@ if TYPE_CHECKING:
 
 # Written next to chroma's files: which files were ingested, so `kb rebuild` can index them again.
 MANIFEST_NAME = "ingested-sources.json"
-
-
-@register_embedding_function
-class CoachEmbeddingFunction(EmbeddingFunction[Documents]):
-    """Our embedders as a chroma embedding function.
-
-    Registered by name, with a config chroma persists beside the collection: a new process that
-    opens the index gets the same embedder back instead of chroma's default, which would try to
-    download a model.
-    """
-
-    def __init__(self, embedder: TextEmbedder) -> None:
-        self.embedder = embedder
-
-    def __call__(self, input: Documents) -> Embeddings:
-        return self.embedder.embed_passages(list(input))  # type: ignore[return-value]
-
-    def embed_query(self, input: Documents) -> Embeddings:
-        return [self.embedder.embed_query(text) for text in input]  # type: ignore[misc]
-
-    @staticmethod
-    def name() -> str:
-        return "complaint-coach"
-
-    def get_config(self) -> dict[str, Any]:
-        return self.embedder.config()
-
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> CoachEmbeddingFunction:
-        options = {key: value for key, value in config.items() if key != "backend"}
-        if config["backend"] == "hash":
-            return CoachEmbeddingFunction(
-                make_embedder("hash", hash_dimension=options["dimension"])
-            )
-        if config["backend"] == "openai":
-            import os  # noqa: PLC0415 - chroma's own OpenAI function also reads the key here
-
-            return CoachEmbeddingFunction(
-                make_embedder(
-                    "openai",
-                    openai_api_key=os.environ.get("OPENAI_API_KEY"),
-                    openai_base_url=options.get("base_url"),
-                    openai_model=options["model"],
-                )
-            )
-        return CoachEmbeddingFunction(make_embedder(config["backend"]))
-
-    def default_space(self) -> str:  # type: ignore[override]
-        return "cosine"
-
-
-class LangchainEmbedderAdapter(LangchainEmbeddings):
-    """The same embedders as a langchain ``Embeddings``, for the langchain-chroma vector store."""
-
-    def __init__(self, embedder: TextEmbedder) -> None:
-        self.embedder = embedder
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embedder.embed_passages(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embedder.embed_query(text)
 
 
 @dataclass
@@ -130,6 +60,8 @@ class Hit:
 @contextmanager
 def _index_errors(directory: Path) -> Iterator[None]:
     """Turn the storage layer's many failure types into one sentence for the seller."""
+    from chromadb.errors import ChromaError  # noqa: PLC0415 - chroma only where it is used
+
     try:
         yield
     except (ChromaError, sqlite3.Error, OSError) as error:
@@ -138,18 +70,6 @@ def _index_errors(directory: Path) -> Iterator[None]:
             f"the knowledge index in {directory} cannot be used ({reason}); "
             "if it is damaged, run `complaint-coach kb rebuild`"
         ) from error
-
-
-def _persistent_client(directory: Path) -> ClientAPI:
-    try:
-        return PersistentClient(
-            path=str(directory),
-            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
-        )
-    except AttributeError as error:
-        # On a directory whose files are garbage, chroma's Rust backend fails to start and its
-        # own cleanup then raises AttributeError, hiding the real failure: the index is damaged.
-        raise ChromaError(f"the index files are damaged ({error})") from error
 
 
 @dataclass(frozen=True)
@@ -162,7 +82,11 @@ class CardVectors:
     counts: np.ndarray  # chunks per card
 
     @classmethod
-    def of(cls, chunk_ids: list[str], matrix: np.ndarray) -> CardVectors:
+    def of(cls, chunk_ids: list[str], vectors: Any) -> CardVectors:
+        """From each chunk's id and vector (any length; they are made unit length here)."""
+        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(chunk_ids), -1)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        matrix = matrix / np.where(norms == 0, 1.0, norms)
         members: dict[str, list[int]] = {}
         for row, chunk_id in enumerate(chunk_ids):
             members.setdefault(card_id_of(chunk_id), []).append(row)
@@ -206,19 +130,12 @@ class KnowledgeIndex:
             return self._store if self._store is not None else self._open_store()
 
     def _open_store(self) -> Chroma:
+        from knowledge.chroma_store import open_store  # noqa: PLC0415 - imports chromadb (~1 s)
+
         with _index_errors(self.directory):
             self.directory.mkdir(parents=True, exist_ok=True)
-            self._client = _persistent_client(self.directory)
-            self._client.get_or_create_collection(
-                self.collection_name,
-                embedding_function=CoachEmbeddingFunction(self.embedder),  # type: ignore[arg-type]
-                configuration={"hnsw": {"space": "cosine"}},
-            )
-            self._store = Chroma(
-                client=self._client,
-                collection_name=self.collection_name,
-                embedding_function=LangchainEmbedderAdapter(self.embedder),
-                create_collection_if_not_exists=False,
+            self._client, self._store = open_store(
+                self.directory, self.collection_name, self.embedder
             )
         return self._store
 
@@ -345,10 +262,17 @@ class KnowledgeIndex:
     def _load_card_vectors(self) -> CardVectors:
         with _index_errors(self.directory):
             stored = self.collection.get(include=["embeddings"])
-        ids = list(stored["ids"])
-        vectors = np.asarray(stored["embeddings"], dtype=np.float32).reshape(len(ids), -1)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return CardVectors.of(ids, vectors / np.where(norms == 0, 1.0, norms))
+        return CardVectors.of(list(stored["ids"]), stored["embeddings"])
+
+    def keep_vectors(self, chunk_ids: list[str], vectors: Sequence[Sequence[float]]) -> None:
+        """Card vectors made by the caller rather than read back from chroma: for the hash
+        embeddings, computing them costs less than importing chroma to open the index. They
+        are dropped, like those read back, after the next write."""
+        self._matrix = CardVectors.of(chunk_ids, vectors)
+
+    @property
+    def has_vectors(self) -> bool:
+        return self._matrix is not None
 
     def similarity_by_card(self, vector: list[float], closest: int) -> dict[str, float]:
         """card id -> mean cosine similarity of its ``closest`` chunks most like the vector (all
@@ -378,6 +302,9 @@ class KnowledgeIndex:
     def wipe(self) -> None:
         """Delete everything on disk (every collection in the directory); the caller re-indexes.
         Used by `kb rebuild`; close any other index over the same directory first."""
+        from chromadb.api.client import SharedSystemClient  # noqa: PLC0415
+        from chromadb.errors import ChromaError  # noqa: PLC0415
+
         manifest = self.ingested_paths()
         if self._client is not None:
             # A corrupt store may refuse even a reset; the directory is removed below anyway.

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from knowledge.cards import Card, Routes
     from knowledge.embeddings import TextEmbedder
     from knowledge.index import SyncReport
+    from knowledge.ingest import SourceDocument
 
 # Only the opening of a long review is embedded: its first lines say what went wrong, and e5's
 # cost grows with length (a 1,500-character review takes ten times a tweet's time).
@@ -92,19 +93,41 @@ class KnowledgeBase:
         self._cards_ready = False
         self._preparing = threading.Lock()
 
+    def _card_documents(self) -> list[SourceDocument]:
+        return [card_document(card, self.examples.get(card.id)) for card in self.cards.values()]
+
     def ensure_cards(self) -> SyncReport:
         """Index the curated cards the first time they are needed, and again when they change."""
-        documents = [
-            card_document(card, self.examples.get(card.id)) for card in self.cards.values()
-        ]
-        report = self.cards_index.sync(documents, prune=["card:"])
+        report = self.cards_index.sync(self._card_documents(), prune=["card:"])
         self._cards_ready = True
         return report
 
     def prepare(self) -> None:
-        """Cards indexed and their vectors in memory, so no review waits on either."""
-        self._ready()
-        self.cards_index.load_vectors()
+        """The cards ready to search, so no review waits: with quick (hash) embeddings their
+        vectors are computed in memory and the index is not even opened (chroma alone takes a
+        second to import); otherwise the cards are indexed and their vectors read back."""
+        if self.quick:
+            self._cards_in_memory()
+        else:
+            self._ready()
+            self.cards_index.load_vectors()
+
+    def _searchable(self) -> None:
+        if self.cards_index.has_vectors:
+            return
+        if self.quick:
+            self._cards_in_memory()
+        else:
+            self._ready()
+
+    def _cards_in_memory(self) -> None:
+        """The card chunks embedded here, as the index would embed them (0.1 s with hash)."""
+        with self._preparing:
+            if self.cards_index.has_vectors:
+                return
+            chunks = [chunk for document in self._card_documents() for chunk in document.chunks]
+            vectors = self.cards_index.embedder.embed_passages([chunk.text for chunk in chunks])
+            self.cards_index.keep_vectors([chunk.id for chunk in chunks], vectors)
 
     @property
     def quick(self) -> bool:
@@ -156,7 +179,7 @@ class KnowledgeBase:
         (``flags``) and situations (the customer was blamed, never told, it happened again...).
         """
         _require_text(text, "review")
-        self._ready()
+        self._searchable()
         query = _NOISE.sub(" ", text)[:QUERY_CHARS].strip() or text[:QUERY_CHARS]
         similarity = self.cards_index.similarity_by_card(
             self.cards_index.embed_query(query), CLOSEST_CHUNKS

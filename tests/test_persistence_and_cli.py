@@ -32,7 +32,7 @@ def test_a_new_process_reopens_the_index_with_its_embedding_function(isolated_en
     assert json.loads(built.stdout)["card_chunks"] > 100
 
     code = f"""
-import json, chromadb, knowledge.index
+import json, chromadb, knowledge.chroma_store
 from chromadb.config import Settings
 path = {str(isolated_env / "index")!r}
 client = chromadb.PersistentClient(path, Settings(anonymized_telemetry=False))

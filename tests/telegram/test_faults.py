@@ -9,12 +9,13 @@ import logging
 import shutil
 import sqlite3
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from chromadb.api.client import SharedSystemClient
 
 from bot.engine.service import CoachEngine
-from knowledge.embeddings import make_embedder
+from knowledge.embeddings import HashEmbedder, make_embedder
 from knowledge.retrieval import open_knowledge_base
 from tests.fake_telegram import FakeTelegram
 from tests.telegram.conftest import BotProcess
@@ -101,28 +102,37 @@ async def test_a_database_deleted_while_running_is_started_anew(bot_process, cap
     assert bot_process.database.exists()
 
 
+class IndexBackedHash(HashEmbedder):
+    """Hash embeddings treated like e5's or OpenAI's: searched through the index on disk, not
+    computed in memory at start (what those backends do, at hash's speed)."""
+
+    quick = False
+
+
+def damage(index: Path) -> None:
+    for path in index.rglob("*"):
+        if path.is_file():
+            path.write_bytes(b"not a database" * 64)
+
+
 async def test_a_damaged_knowledge_index_is_rebuilt_and_the_review_answered(
     telegram, engine, isolated_env, tmp_path, caplog
 ):
     caplog.set_level(logging.INFO)
     index = tmp_path / "own-index"
-    running = CoachEngine(open_knowledge_base(index, make_embedder("hash")), engine.packs)
+    running = CoachEngine(open_knowledge_base(index, IndexBackedHash()), engine.packs)
     process = BotProcess(telegram, running, isolated_env)
     await process.start()
     try:
         telegram.user_sends(REVIEW)
         await telegram.wait_for_messages(1)
-        for path in index.rglob("*"):
-            if path.is_file():
-                path.write_bytes(b"not a database" * 64)
+        damage(index)
         telegram.user_sends("The mug I got is cracked.")
         sent = await telegram.wait_for_messages(2)
         assert "<pre>" in sent[1]["text"], "the running bot answers from the cards in memory"
         await process.stop()
         SharedSystemClient.clear_system_cache()  # what a new process starts with
-        process.engine = CoachEngine(
-            open_knowledge_base(index, make_embedder("hash")), engine.packs
-        )
+        process.engine = CoachEngine(open_knowledge_base(index, IndexBackedHash()), engine.packs)
         await process.start()  # the next start finds the damage
         telegram.user_sends("The lamp came without its shade.")
         sent = await telegram.wait_for_messages(3)
@@ -131,3 +141,27 @@ async def test_a_damaged_knowledge_index_is_rebuilt_and_the_review_answered(
     finally:
         await process.stop()
         shutil.rmtree(index, ignore_errors=True)
+
+
+async def test_with_hash_embeddings_a_damaged_index_never_stands_between_a_seller_and_a_draft(
+    telegram, engine, isolated_env, tmp_path
+):
+    """The default embeddings search the cards in memory, computed at start; the index on disk
+    serves `kb search` and the seller's own documents (which `kb rebuild` repairs)."""
+    index = tmp_path / "own-index"
+    index.mkdir()
+    (index / "chroma.sqlite3").write_bytes(b"not a database" * 64)
+    for attempt in range(2):  # and again after a restart
+        process = BotProcess(
+            telegram,
+            CoachEngine(open_knowledge_base(index, make_embedder("hash")), engine.packs),
+            isolated_env,
+        )
+        await process.start()
+        try:
+            telegram.user_sends("The mug I got is cracked.")
+            sent = await telegram.wait_for_messages(attempt + 1)
+            assert "<pre>" in sent[attempt]["text"]
+        finally:
+            await process.stop()
+    assert (index / "chroma.sqlite3").read_bytes().startswith(b"not a database")
