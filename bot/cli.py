@@ -321,8 +321,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     with _startup_kept_from_the_collector():
         _fewer_malloc_arenas()
         engine = _engine(settings, use_llm=True)
-        # The card index builds in a thread while aiogram imports: chromadb writes it with the
-        # GIL released, so most of that time hides behind the import (0.3 s less start-up).
+        # The cards get ready to search in a thread while aiogram imports: an index that e5 or
+        # OpenAI embeddings build is written with the GIL released, so it mostly hides behind
+        # the import.
         with engine.preparing():
             from bot.telegram.app import run_polling, run_webhook  # noqa: PLC0415 - 3 s
     if args.webhook:

@@ -115,7 +115,8 @@ class KnowledgeIndex:
         self._size: int | None = None
         # The card vectors, unit length, with their ids: the per-review query is a matrix
         # product over a few hundred rows (microseconds) instead of a chroma query (3 ms, most of
-        # a draft's time). Loaded from chroma on first use and dropped after every write.
+        # a draft's time). Read back from chroma on first use, or given by ``keep_vectors``;
+        # dropped after every write.
         self._matrix: CardVectors | None = None
         # Retrievals with e5 or openai embeddings run in worker threads, so the first burst of
         # reviews opens the index from several threads at once; chroma's client set-up is not

@@ -106,11 +106,8 @@ class KnowledgeBase:
         """The cards ready to search, so no review waits: with quick (hash) embeddings their
         vectors are computed in memory and the index is not even opened (chroma alone takes a
         second to import); otherwise the cards are indexed and their vectors read back."""
-        if self.quick:
-            self._cards_in_memory()
-        else:
-            self._ready()
-            self.cards_index.load_vectors()
+        self._searchable()
+        self.cards_index.load_vectors()
 
     def _searchable(self) -> None:
         if self.cards_index.has_vectors:

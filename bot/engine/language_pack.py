@@ -38,29 +38,27 @@ class LanguagePack:
             self._matchers[key] = PhraseMatcher(source.get(name, []) or [])
         return self._matchers[key]
 
-    def compile_matchers(self) -> None:
-        """Every matcher of the language compiled now (a tenth of a second)."""
-        for group, name in self.matcher_names():
-            self.matcher(group, name)
+    @cached_property
+    def matcher_groups(self) -> dict[str, list[str]]:
+        """Per group, the names of the matchers a review or a check of this language uses."""
+        return {
+            "aspects": [aspect for aspect in ASPECTS if aspect != "other"],
+            "flags": [flag for flag in FLAGS if flag != "personal_data"],
+            "situations": list(self.lexicon.get("situations", {}) or {}),
+            "tone": [name for name, entries in self.tone.items() if isinstance(entries, list)],
+        }
 
-    def matcher_names(self) -> list[tuple[str, str]]:
-        """(group, name) of every matcher a review or a check of this language uses."""
-        names = [("aspects", aspect) for aspect in ASPECTS if aspect != "other"]
-        names += [("flags", flag) for flag in FLAGS if flag != "personal_data"]
-        names += [("situations", name) for name in self.lexicon.get("situations", {}) or {}]
-        tone = [name for name, entries in self.tone.items() if isinstance(entries, list)]
-        names += [("tone", name) for name in tone]
-        return names
+    def _group_matchers(self, group: str) -> dict[str, PhraseMatcher]:
+        return {name: self.matcher(group, name) for name in self.matcher_groups[group]}
 
     def aspect_matchers(self) -> dict[str, PhraseMatcher]:
-        return {aspect: self.matcher("aspects", aspect) for aspect in ASPECTS if aspect != "other"}
+        return self._group_matchers("aspects")
 
     def flag_matchers(self) -> dict[str, PhraseMatcher]:
-        return {flag: self.matcher("flags", flag) for flag in FLAGS if flag != "personal_data"}
+        return self._group_matchers("flags")
 
     def situation_matchers(self) -> dict[str, PhraseMatcher]:
-        names = self.lexicon.get("situations", {}) or {}
-        return {name: self.matcher("situations", name) for name in names}
+        return self._group_matchers("situations")
 
     @cached_property
     def personal_data_words(self) -> dict[str, list[str]]:
@@ -77,12 +75,6 @@ class LanguagePacks:
         self.detector = LanguageDetector()
         self.finding_kinds: dict[str, dict[str, str]] = _read(directory / "tone" / "kinds.yaml")
 
-    def compile_matchers(self) -> None:
-        """Every language's matchers compiled now (half a second; the CLI, which answers one
-        review, compiles only the language it needs, as it goes)."""
-        for language in LANGUAGES:
-            self[language].compile_matchers()
-
     async def compile_matchers_in_turns(self) -> None:
         """Every language's matchers, for a bot that is already answering: one matcher per
         turn of the event loop (a few milliseconds each), so reviews arriving meanwhile are not
@@ -92,9 +84,10 @@ class LanguagePacks:
         answer."""
         for language in LANGUAGES:
             pack = self[language]
-            for group, name in pack.matcher_names():
-                pack.matcher(group, name)
-                await asyncio.sleep(0)
+            for group, names in pack.matcher_groups.items():
+                for name in names:
+                    pack.matcher(group, name)
+                    await asyncio.sleep(0)
 
     def __getitem__(self, language: str) -> LanguagePack:
         language = language if language in LANGUAGES else "en"

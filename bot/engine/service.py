@@ -130,14 +130,6 @@ class CoachEngine:
         if self.drafter is not None:
             await self.drafter.aclose()
 
-    def prepare(self) -> None:
-        """The cards indexed, their vectors loaded, every language's matchers compiled and the
-        language models loading (in a thread) before the first review needs them: it would wait
-        for them all the same, and so would every review in flight with it."""
-        with self.preparing():
-            pass
-        self.packs.compile_matchers()
-
     def start_compiling_matchers(self) -> None:
         """For a bot that is already answering: the matchers compile in the background, one per
         turn of the event loop (`LanguagePacks.compile_matchers_in_turns`)."""
@@ -146,14 +138,16 @@ class CoachEngine:
 
     @contextmanager
     def preparing(self) -> Iterator[None]:
-        """``prepare``, with the body run while the knowledge base gets ready in a thread.
+        """The body run while the cards get ready to search in a thread and the language models
+        load in another, so the first review waits on neither, nor does every review in flight
+        with it.
 
-        Indexing the cards (0.4 to 0.9 s on a fresh data directory) is mostly chromadb's Rust
-        code, which releases the GIL: a body busy in Python (the bot importing aiogram) loses
-        only a fraction of that time to it. The matchers are left out: compiling is Python
-        through and through and would only take turns with the body (``prepare`` compiles them
-        after it; the bot, once it answers, with ``start_compiling_matchers``). An error in the
-        thread (a corrupt index) is raised here, as ``prepare`` raises it."""
+        With hash embeddings the cards' vectors are computed in memory (0.1 s); with e5 or
+        OpenAI the cards are indexed (on a fresh data directory, mostly chromadb's Rust code,
+        which releases the GIL) and their vectors read back. The matchers are left out:
+        compiling is Python through and through and would only take turns with the body (the
+        bot compiles them once it answers, with ``start_compiling_matchers``). An error in the
+        thread (a corrupt index) is raised here."""
         self.packs.detector.load_models_in_background()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="knowledge") as pool:
             knowledge_ready = pool.submit(self.knowledge.prepare)
