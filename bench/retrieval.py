@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -26,7 +27,10 @@ from bot.engine.understand import understand  # noqa: E402
 from knowledge.cards import LANGUAGES  # noqa: E402
 from knowledge.embeddings import make_embedder  # noqa: E402
 from knowledge.evaluation import evaluate, labelled_queries, recall_at  # noqa: E402
-from knowledge.retrieval import open_knowledge_base  # noqa: E402
+from knowledge.retrieval import KnowledgeBase, open_knowledge_base  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # The benchmark's reviews, labelled by three people independently (the first is the benchmark).
 LABELLERS = {
@@ -49,24 +53,39 @@ def bench_backend(
     knowledge.ensure_cards()  # from empty, including the model's first load
     build_seconds = time.perf_counter() - started
 
-    def hybrid(text: str) -> list[str]:
-        review = understand(text, packs)
-        found = knowledge.retrieve_cards(
-            text,
-            k=10,
-            aspects=review.aspects,
-            flags=review.flags,
-            situations=review.situations,
-        )
-        return [scored.card.id for scored in found]
+    # The same index without the learned reader: what the routes and similarity do alone.
+    unread = open_knowledge_base(
+        workdir / backend, knowledge.cards_index.embedder, with_reader=False
+    )
+
+    def ranker(base: KnowledgeBase) -> Callable[[str], list[str]]:
+        def ranked(text: str) -> list[str]:
+            review = understand(text, packs)
+            found = base.retrieve_cards(
+                text,
+                k=10,
+                aspects=review.aspects,
+                flags=review.flags,
+                situations=review.situations,
+                language=review.language,
+            )
+            return [scored.card.id for scored in found]
+
+        return ranked
+
+    hybrid, routes_only = ranker(knowledge), ranker(unread)
 
     def similarity_only(text: str) -> list[str]:
-        return [scored.card.id for scored in knowledge.retrieve_cards(text, k=10)]
+        return [scored.card.id for scored in unread.retrieve_cards(text, k=10)]
 
     queries = next(iter(query_sets.values()))
     scores = evaluate(hybrid, queries)
     plain = evaluate(similarity_only, queries)
-    per_labeller = {name: evaluate(hybrid, rows)["all"] for name, rows in query_sets.items()}
+    routes = evaluate(routes_only, queries)
+    per_labeller = {
+        name: (evaluate(hybrid, rows)["all"], evaluate(routes_only, rows)["all"])
+        for name, rows in query_sets.items()
+    }
     for text in all_texts[:20]:  # warm-up
         hybrid(text)
     timings = []
@@ -78,6 +97,7 @@ def bench_backend(
         "build_seconds": build_seconds,
         "scores": scores,
         "similarity_only": plain,
+        "routes_only": routes,
         "per_labeller": per_labeller,
         "median_ms": statistics.median(timings),
         "p99_ms": percentile(timings, 0.99),
@@ -103,8 +123,10 @@ def print_labellers(labels: dict[str, list[dict]], results: dict[str, dict]) -> 
     print(
         f"The same {len(labels[names[0]])} reviews, labelled by {len(names)} people independently:"
     )
-    print("recall@3 against each one's must cards, of the product and of the other labellers'")
-    print("top three cards (must, then also)")
+    print(
+        "recall@3 against each one's must cards, of the product (in brackets: without the learned"
+    )
+    print("reader) and of the other labellers' top three cards (must, then also)")
     print(
         "| must cards of | "
         + " | ".join(f"product ({b})" for b in backends)
@@ -114,7 +136,10 @@ def print_labellers(labels: dict[str, list[dict]], results: dict[str, dict]) -> 
     )
     print("|---" * (1 + len(backends) + len(names)) + "|")
     for truth in names:
-        product = [f"{results[b]['per_labeller'][truth].recall_at_3:.2f}" for b in backends]
+        product = [
+            "{:.2f} ({:.2f})".format(*(s.recall_at_3 for s in results[b]["per_labeller"][truth]))
+            for b in backends
+        ]
         humans = [
             "-" if reader == truth else f"{agreement(labels[reader], labels[truth]):.2f}"
             for reader in names
@@ -141,7 +166,8 @@ def main() -> None:
         }
 
     print(f"Retrieval quality on {len(queries)} labelled dev reviews: recall@3 and MRR of the")
-    print("cards a coach insists on (hybrid = detected complaint type routes + similarity)")
+    print("cards a coach insists on (hybrid = similarity + the routes of the detected complaint")
+    print("type, risks and situations + the learned reader)")
     header = "| language | queries | " + " | ".join(
         f"{b} recall@3 | {b} MRR" for b in args.backends
     )
@@ -158,6 +184,10 @@ def main() -> None:
         f"{b} {results[b]['similarity_only']['all'].recall_at_3:.2f}" for b in args.backends
     )
     print(f"(similarity alone, without the routes: recall@3 {similarity})")
+    unread = ", ".join(
+        f"{b} {results[b]['routes_only']['all'].recall_at_3:.2f}" for b in args.backends
+    )
+    print(f"(routes and similarity, without the learned reader: recall@3 {unread})")
     if len(labels) > 1:
         print_labellers(labels, results)
     print()

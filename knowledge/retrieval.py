@@ -15,6 +15,7 @@ from knowledge.errors import EmptyTextError
 from knowledge.index import KnowledgeIndex
 from knowledge.ingest import card_document, collect_files, read_document
 from knowledge.language import LanguageDetector
+from knowledge.reader import reader_for, understood_features
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from knowledge.embeddings import TextEmbedder
     from knowledge.index import SyncReport
     from knowledge.ingest import SourceDocument
+    from knowledge.reader import CardReader
 
 # Only the opening of a long review is embedded: its first lines say what went wrong, and e5's
 # cost grows with length (a 1,500-character review takes ten times a tweet's time).
@@ -40,6 +42,9 @@ FLAG_FACTOR = 1.2
 SITUATION_FACTOR = 1.5
 # A card's similarity is the mean over its few closest chunks (examples, principle).
 CLOSEST_CHUNKS = 3
+# The learned reader's log-odds next to the routes: chosen on the tuning set's labellers and the
+# training set's, never on the benchmark's (bench/train_reader.py --validate, README).
+READER_WEIGHT = 0.33
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,11 @@ class SearchResult:
         }
 
 
+def query_text(review: str) -> str:
+    """What of a review is embedded: links, handles and HTML entities out, the opening kept."""
+    return _NOISE.sub(" ", review)[:QUERY_CHARS].strip() or review[:QUERY_CHARS]
+
+
 def _require_text(text: str, what: str) -> str:
     stripped = text.strip()
     if not stripped:
@@ -83,8 +93,13 @@ class KnowledgeBase:
         cards: Sequence[Card],
         routes: Routes | None = None,
         examples: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+        *,
+        reader: CardReader | None = None,
+        reader_weight: float = READER_WEIGHT,
     ) -> None:
         self.cards_index = cards_index
+        self.reader = reader
+        self.reader_weight = reader_weight
         self.documents_index = documents_index
         self.cards = {card.id: card for card in cards}
         self.routes = routes
@@ -167,20 +182,20 @@ class KnowledgeBase:
         aspects: Sequence[str] = (),
         flags: Sequence[str] = (),
         situations: Sequence[str] = (),
+        language: str | None = None,
     ) -> list[ScoredCard]:
         """The ``k`` cards that fit a review best.
 
         Similarity to the cards' example complaints and principles (z-scored across cards, so it
         means the same for every backend) is blended with the playbook's routes for what the
         review was understood to be about: complaint types (``aspects``, main one first), risks
-        (``flags``) and situations (the customer was blamed, never told, it happened again...).
+        (``flags``) and situations (the customer was blamed, never told, it happened again...),
+        and with the learned reader's view of the same (when one serves this embedder).
         """
         _require_text(text, "review")
         self._searchable()
-        query = _NOISE.sub(" ", text)[:QUERY_CHARS].strip() or text[:QUERY_CHARS]
-        similarity = self.cards_index.similarity_by_card(
-            self.cards_index.embed_query(query), CLOSEST_CHUNKS
-        )
+        vector = self.cards_index.embed_query(query_text(text))
+        similarity = self.cards_index.similarity_by_card(vector, CLOSEST_CHUNKS)
         values = list(similarity.values()) or [0.0]
         # numpy's population deviation: statistics.pstdev works in exact fractions, 0.2 ms here.
         mean, spread = float(np.mean(values)), float(np.std(values)) or 1.0
@@ -192,6 +207,12 @@ class KnowledgeBase:
         for card_id, boost in self._route_boosts(aspects, flags, situations).items():
             if card_id in scores:
                 scores[card_id] += boost
+        if self.reader is not None:
+            understood = understood_features(aspects, flags, situations, language)
+            read = self.reader.scores(vector, understood)
+            for card_id, logit in zip(self.reader.card_ids, read.tolist(), strict=True):
+                if card_id in scores:
+                    scores[card_id] += self.reader_weight * logit
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         return [ScoredCard(self.cards[card_id], score) for card_id, score in ranked[:k]]
 
@@ -247,8 +268,12 @@ class KnowledgeBase:
         return report, missing
 
 
-def open_knowledge_base(directory: Path, embedder: TextEmbedder) -> KnowledgeBase:
-    """The shipped cards, routes and examples over an index directory (created on first use)."""
+def open_knowledge_base(
+    directory: Path, embedder: TextEmbedder, *, with_reader: bool = True
+) -> KnowledgeBase:
+    """The shipped cards, routes, examples and (for an embedder it was trained with) the learned
+    reader, over an index directory (created on first use). ``with_reader=False`` leaves the
+    reader out, to measure what it adds."""
     cards = load_cards()
     card_ids = {card.id for card in cards}
     return KnowledgeBase(
@@ -257,4 +282,5 @@ def open_knowledge_base(directory: Path, embedder: TextEmbedder) -> KnowledgeBas
         cards,
         load_routes(card_ids=card_ids),
         load_examples(card_ids=card_ids),
+        reader=reader_for(embedder.config()) if with_reader else None,
     )

@@ -29,7 +29,12 @@ def packs() -> LanguagePacks:
 def top_cards(knowledge, packs, text: str, k: int = 3) -> list[str]:
     review = understand(text, packs)
     found = knowledge.retrieve_cards(
-        text, k, aspects=review.aspects, flags=review.flags, situations=review.situations
+        text,
+        k,
+        aspects=review.aspects,
+        flags=review.flags,
+        situations=review.situations,
+        language=review.language,
     )
     return [scored.card.id for scored in found]
 

@@ -180,6 +180,7 @@ class CoachEngine:
             aspects=review.aspects,
             flags=review.flags,
             situations=review.situations,
+            language=review.language,
         )
         try:
             # A model or a network call blocks: a worker thread keeps the event loop free. Hash
