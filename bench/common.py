@@ -8,7 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bot.engine.language_pack import LanguagePacks
     from bot.engine.service import CoachEngine
+    from knowledge.retrieval import KnowledgeBase
 
 REPO = Path(__file__).resolve().parent.parent
 DEV = REPO.parent / "shared" / "datasets" / "negative-reviews" / "dev"
@@ -57,3 +61,24 @@ def build_engine(workdir: Path, backend: str = "hash") -> CoachEngine:
 
     knowledge = open_knowledge_base(workdir / backend, make_embedder(backend))  # type: ignore[arg-type]
     return CoachEngine(knowledge, LanguagePacks())
+
+
+def card_ranker(
+    knowledge: KnowledgeBase, packs: LanguagePacks, k: int = 10
+) -> Callable[[str], list[str]]:
+    """review text -> the ids of its ``k`` best cards, read and retrieved as a draft does."""
+    from bot.engine.understand import understand  # noqa: PLC0415
+
+    def ranked(text: str) -> list[str]:
+        review = understand(text, packs)
+        found = knowledge.retrieve_cards(
+            text,
+            k,
+            aspects=review.aspects,
+            flags=review.flags,
+            situations=review.situations,
+            language=review.language,
+        )
+        return [scored.card.id for scored in found]
+
+    return ranked

@@ -16,21 +16,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import LABELS, dev_reviews, percentile, read_jsonl  # noqa: E402
+from bench.common import LABELS, card_ranker, dev_reviews, percentile, read_jsonl  # noqa: E402
 from bot.engine.language_pack import LanguagePacks  # noqa: E402
-from bot.engine.understand import understand  # noqa: E402
 from knowledge.cards import LANGUAGES  # noqa: E402
 from knowledge.embeddings import make_embedder  # noqa: E402
 from knowledge.evaluation import evaluate, labelled_queries, recall_at  # noqa: E402
-from knowledge.retrieval import KnowledgeBase, open_knowledge_base  # noqa: E402
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from knowledge.retrieval import open_knowledge_base  # noqa: E402
 
 # The benchmark's reviews, labelled by three people independently (the first is the benchmark).
 LABELLERS = {
@@ -58,22 +53,7 @@ def bench_backend(
         workdir / backend, knowledge.cards_index.embedder, with_reader=False
     )
 
-    def ranker(base: KnowledgeBase) -> Callable[[str], list[str]]:
-        def ranked(text: str) -> list[str]:
-            review = understand(text, packs)
-            found = base.retrieve_cards(
-                text,
-                k=10,
-                aspects=review.aspects,
-                flags=review.flags,
-                situations=review.situations,
-                language=review.language,
-            )
-            return [scored.card.id for scored in found]
-
-        return ranked
-
-    hybrid, routes_only = ranker(knowledge), ranker(unread)
+    hybrid, routes_only = card_ranker(knowledge, packs), card_ranker(unread, packs)
 
     def similarity_only(text: str) -> list[str]:
         return [scored.card.id for scored in unread.retrieve_cards(text, k=10)]

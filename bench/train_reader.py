@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import LABELS, dev_reviews, read_jsonl  # noqa: E402
+from bench.common import LABELS, card_ranker, dev_reviews, read_jsonl  # noqa: E402
 from bench.retrieval import LABELLERS  # noqa: E402
 from bot.engine.language_pack import LanguagePacks  # noqa: E402
 from bot.engine.understand import understand  # noqa: E402
@@ -119,17 +119,7 @@ def validate(backend: str, workdir: Path) -> None:
     packs = LanguagePacks()
     queries = labelled_queries(read_jsonl(LABELS / TUNING), dev_reviews())
 
-    def ranked(text: str) -> list[str]:
-        review = understand(text, packs)
-        found = knowledge.retrieve_cards(
-            text,
-            10,
-            aspects=review.aspects,
-            flags=review.flags,
-            situations=review.situations,
-            language=review.language,
-        )
-        return [scored.card.id for scored in found]
+    ranked = card_ranker(knowledge, packs)
 
     print(f"tuning set ({len(queries)} reviews), reader trained without it: recall@3")
     print("| reader weight | recall@3 | MRR |")

@@ -8,10 +8,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from bench.common import LABELS, dev_reviews, read_jsonl
+from bench.common import LABELS, card_ranker, dev_reviews, read_jsonl
 from bench.retrieval import LABELLERS
 from bot.engine.language_pack import LanguagePacks
-from bot.engine.understand import understand
 from knowledge.cards import load_cards
 from knowledge.embeddings import HashEmbedder, make_embedder
 from knowledge.errors import CardFormatError
@@ -23,22 +22,6 @@ from knowledge.retrieval import open_knowledge_base
 @pytest.fixture(scope="module")
 def packs() -> LanguagePacks:
     return LanguagePacks()
-
-
-def ranker(knowledge, packs):
-    def ranked(text: str) -> list[str]:
-        review = understand(text, packs)
-        found = knowledge.retrieve_cards(
-            text,
-            10,
-            aspects=review.aspects,
-            flags=review.flags,
-            situations=review.situations,
-            language=review.language,
-        )
-        return [scored.card.id for scored in found]
-
-    return ranked
 
 
 @pytest.mark.parametrize("backend", ["hash", "e5"])
@@ -65,15 +48,15 @@ def test_the_reader_finds_more_of_the_cards_people_insist_on(tmp_path, packs, la
     with_reader = open_knowledge_base(tmp_path, embedder)
     without = open_knowledge_base(tmp_path, embedder, with_reader=False)
     assert with_reader.reader is not None
-    read = evaluate(ranker(with_reader, packs), queries)["all"].recall_at_3
-    unread = evaluate(ranker(without, packs), queries)["all"].recall_at_3
+    read = evaluate(card_ranker(with_reader, packs), queries)["all"].recall_at_3
+    unread = evaluate(card_ranker(without, packs), queries)["all"].recall_at_3
     assert read >= unread + 0.04
 
 
 def test_a_reader_is_not_used_with_an_embedder_it_was_not_trained_with(tmp_path, packs):
     knowledge = open_knowledge_base(tmp_path, HashEmbedder(dimension=512))
     assert knowledge.reader is None
-    found = ranker(knowledge, packs)("The parcel came two weeks late and nobody answered.")
+    found = card_ranker(knowledge, packs)("The parcel came two weeks late and nobody answered.")
     assert len(found) == 10
 
 
@@ -92,7 +75,7 @@ def test_a_card_the_reader_does_not_know_counts_as_average(tmp_path, packs):
         weights=reader.weights[keep],
         bias=reader.bias[keep],
     )
-    read = ranker(knowledge, packs)
+    read = card_ranker(knowledge, packs)
     assert card in read("The shop said I must have dropped it, so apparently it's my fault.")[:3]
     assert card not in read("The parcel came two weeks late and the tracking never updated.")[:3]
 

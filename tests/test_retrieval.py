@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bench.common import LABELS, dev_reviews, read_jsonl
+from bench.common import LABELS, card_ranker, dev_reviews, read_jsonl
 from bot.engine.language_pack import LanguagePacks
 from bot.engine.understand import understand
 from knowledge.embeddings import make_embedder
@@ -27,16 +27,7 @@ def packs() -> LanguagePacks:
 
 
 def top_cards(knowledge, packs, text: str, k: int = 3) -> list[str]:
-    review = understand(text, packs)
-    found = knowledge.retrieve_cards(
-        text,
-        k,
-        aspects=review.aspects,
-        flags=review.flags,
-        situations=review.situations,
-        language=review.language,
-    )
-    return [scored.card.id for scored in found]
+    return card_ranker(knowledge, packs, k)(text)
 
 
 SITUATIONS = [
