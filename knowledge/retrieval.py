@@ -42,8 +42,8 @@ FLAG_FACTOR = 1.2
 SITUATION_FACTOR = 1.5
 # A card's similarity is the mean over its few closest chunks (examples, principle).
 CLOSEST_CHUNKS = 3
-# The learned reader's log-odds next to the routes: chosen on the tuning set's labellers and the
-# training set's, never on the benchmark's (bench/train_reader.py --validate, README).
+# The learned reader's log-odds next to the routes: chosen on the tuning set's two labellers with
+# a reader trained without them, never on the benchmark (bench/train_reader.py --validate).
 READER_WEIGHT = 0.33
 
 
