@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -34,7 +36,10 @@ from knowledge.evaluation import evaluate, labelled_queries  # noqa: E402
 from knowledge.reader import READER_DIR, CardReader, understood_features  # noqa: E402
 from knowledge.retrieval import open_knowledge_base, query_text  # noqa: E402
 
-# The tuning set is the last: --validate leaves it out and scores the reader on it.
+if TYPE_CHECKING:
+    from knowledge.embeddings import TextEmbedder
+
+# --validate leaves the tuning set out of training and scores the reader on it.
 TUNING = "retrieval_tuning.jsonl"
 TRAINING = (
     "retrieval_training.jsonl",
@@ -65,7 +70,11 @@ def named_vocabulary(cards: list[str]) -> list[str]:
     )
 
 
-def features(rows: list[dict], embedder, packs: LanguagePacks, named: list[str]) -> np.ndarray:
+def features(
+    rows: list[dict], embedder: TextEmbedder, packs: LanguagePacks, named: list[str]
+) -> np.ndarray:
+    """One row per labelled review: its embedding (scaled) and its named features, computed
+    by the same code as a draft's retrieval."""
     reviews = dev_reviews()
     index = {name: position for position, name in enumerate(named)}
     matrix = []
@@ -142,8 +151,6 @@ def main() -> None:
     parser.add_argument("--validate", action="store_true")
     args = parser.parse_args()
     if args.validate:
-        import tempfile  # noqa: PLC0415
-
         with tempfile.TemporaryDirectory() as workdir:
             validate(args.backend, Path(workdir))
         return
@@ -154,7 +161,8 @@ def main() -> None:
     reader.save(path)
     modelled = int((np.abs(reader.weights).sum(axis=1) > 0).sum())
     print(
-        f"{path.relative_to(REPO)}: trained on {len(rows)} reviews; {modelled} of "
+        f"{path.relative_to(REPO)}: trained on {len(rows)} labellings of "
+        f"{len({row['id'] for row in rows})} reviews; {modelled} of "
         f"{len(reader.card_ids)} cards have a model of their own; "
         f"{path.stat().st_size / 1024:.0f} KB"
     )
