@@ -30,10 +30,16 @@ from bench.common import LABELS, card_ranker, dev_reviews, read_jsonl  # noqa: E
 from bench.retrieval import LABELLERS  # noqa: E402
 from bot.engine.language_pack import LanguagePacks  # noqa: E402
 from bot.engine.understand import understand  # noqa: E402
-from knowledge.cards import load_cards, load_routes  # noqa: E402
+from knowledge.cards import LANGUAGES, load_cards, load_routes  # noqa: E402
 from knowledge.embeddings import make_embedder  # noqa: E402
 from knowledge.evaluation import evaluate, labelled_queries  # noqa: E402
-from knowledge.reader import READER_DIR, CardReader, understood_features  # noqa: E402
+from knowledge.reader import (  # noqa: E402
+    READER_DIR,
+    CardReader,
+    feature_vocabulary,
+    named_vector,
+    understood_features,
+)
 from knowledge.retrieval import open_knowledge_base, query_text  # noqa: E402
 
 if TYPE_CHECKING:
@@ -60,13 +66,8 @@ FEWEST_POSITIVES = 2
 def named_vocabulary(cards: list[str]) -> list[str]:
     """Every named feature the engine can produce, from the routes' vocabularies."""
     routes = load_routes(card_ids=set(cards))
-    aspects, flags = list(routes.aspects), list(routes.flags)
-    return (
-        [f"main_aspect:{aspect}" for aspect in aspects]
-        + [f"aspect:{aspect}" for aspect in aspects]
-        + [f"flag:{flag}" for flag in flags]
-        + [f"situation:{name}" for name in routes.situations]
-        + [f"language:{language}" for language in ("en", "el", "ru", "pl", "other")]
+    return feature_vocabulary(
+        list(routes.aspects), list(routes.flags), list(routes.situations), [*LANGUAGES, "other"]
     )
 
 
@@ -76,19 +77,15 @@ def features(
     """One row per labelled review: its embedding (scaled) and its named features, computed
     by the same code as a draft's retrieval."""
     reviews = dev_reviews()
-    index = {name: position for position, name in enumerate(named)}
+    positions = {name: position for position, name in enumerate(named)}
     matrix = []
     for row in rows:
         text = reviews[row["id"]]["text"]
         review = understand(text, packs)
         flags = [str(flag) for flag in review.flags]
         understood = understood_features(review.aspects, flags, review.situations, review.language)
-        onehot = np.zeros(len(named))
-        for name in understood:
-            if name in index:
-                onehot[index[name]] = 1.0
         vector = np.asarray(embedder.embed_query(query_text(text))) * VECTOR_SCALE
-        matrix.append(np.concatenate([vector, onehot]))
+        matrix.append(np.concatenate([vector, named_vector(positions, understood)]))
     return np.array(matrix)
 
 

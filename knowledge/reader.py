@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import zipfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +26,13 @@ import numpy as np
 from knowledge.errors import CardFormatError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
 READER_DIR = Path(__file__).parent / "reader"
+
+
+def _named(kind: str, value: str) -> str:
+    return f"{kind}:{value}"
 
 
 def understood_features(
@@ -35,13 +40,39 @@ def understood_features(
 ) -> list[str]:
     """What was understood of a review, as the named features the reader was trained on. The
     main complaint type counts apart from the others: it is the one the reply faces first."""
-    names = [f"main_aspect:{aspect}" for aspect in aspects[:1]]
-    names += [f"aspect:{aspect}" for aspect in aspects[1:]]
-    names += [f"flag:{flag}" for flag in flags]
-    names += [f"situation:{situation}" for situation in situations]
+    names = [_named("main_aspect", aspect) for aspect in aspects[:1]]
+    names += [_named("aspect", aspect) for aspect in aspects[1:]]
+    names += [_named("flag", flag) for flag in flags]
+    names += [_named("situation", situation) for situation in situations]
     if language:
-        names.append(f"language:{language}")
+        names.append(_named("language", language))
     return names
+
+
+def feature_vocabulary(
+    aspects: Sequence[str],
+    flags: Sequence[str],
+    situations: Sequence[str],
+    languages: Sequence[str],
+) -> list[str]:
+    """Every name ``understood_features`` can give for these vocabularies: a reader's columns."""
+    return [
+        *(_named("main_aspect", aspect) for aspect in aspects),
+        *(_named("aspect", aspect) for aspect in aspects),
+        *(_named("flag", flag) for flag in flags),
+        *(_named("situation", situation) for situation in situations),
+        *(_named("language", language) for language in languages),
+    ]
+
+
+def named_vector(positions: Mapping[str, int], understood: Iterable[str]) -> np.ndarray:
+    """The named features as 0/1 columns (``positions``: name -> column); names the reader has
+    no column for are left out."""
+    vector = np.zeros(len(positions), dtype=np.float32)
+    for name in understood:
+        if (position := positions.get(name)) is not None:
+            vector[position] = 1.0
+    return vector
 
 
 @dataclass(frozen=True)
@@ -60,17 +91,17 @@ class CardReader:
     def dimension(self) -> int:
         return self.weights.shape[1] - len(self.named_features)
 
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {name: position for position, name in enumerate(self.named_features)}
+
     def serves(self, embedder_config: dict[str, Any]) -> bool:
         return self.embedder == embedder_config
 
     def scores(self, vector: Sequence[float] | np.ndarray, understood: Iterable[str]) -> np.ndarray:
         """Each card's log-odds of being one a coach insists on, centred on their mean: a card
         the reader does not know (added since it was trained) then counts as average."""
-        named = np.zeros(len(self.named_features), dtype=np.float32)
-        index = {name: position for position, name in enumerate(self.named_features)}
-        for name in understood:
-            if (position := index.get(name)) is not None:
-                named[position] = 1.0
+        named = named_vector(self._positions, understood)
         embedding = np.asarray(vector, dtype=np.float32) * self.vector_scale
         logits = self.weights @ np.concatenate([embedding, named]) + self.bias
         return logits - logits.mean()
