@@ -78,8 +78,8 @@ class CoachingDesk:
         )
         async for item in pieces:
             if isinstance(item, Draft):
-                # Both at once: they queue back to back on the database's one thread, where
-                # one after the other waited in a burst's queue twice before the draft was sent.
+                # Saved and counted at once: the two queue back to back on the database's one
+                # thread, instead of each waiting behind a burst's other drafts before the send.
                 stored, _ = await asyncio.gather(
                     self._keep(user_id, review, variant, profile, item),
                     self._count(user_id, drafts=1),

@@ -88,9 +88,9 @@ async def test_a_bad_profile_value_is_refused_and_the_old_one_kept(desk):
 async def test_only_the_latest_drafts_are_kept(desk, storage):
     profile = SellerProfile()
     first = await desk.draft(5, REVIEW)
-    kept = [await storage.save_draft(5, REVIEW, 0, profile, first.draft)]
-    for _ in range(KEEP_DRAFTS - 1):
-        kept.append(await storage.save_draft(5, REVIEW, 0, profile, first.draft))
+    kept = [
+        await storage.save_draft(5, REVIEW, 0, profile, first.draft) for _ in range(KEEP_DRAFTS)
+    ]
     assert await storage.draft(first.id, 5) is None
     # Exactly the latest KEEP_DRAFTS remain: the oldest of them still opens.
     assert await storage.draft(kept[0].id, 5) is not None
