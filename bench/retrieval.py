@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -27,6 +28,11 @@ from knowledge.embeddings import make_embedder  # noqa: E402
 from knowledge.evaluation import evaluate, labelled_queries, recall_at  # noqa: E402
 from knowledge.retrieval import open_knowledge_base  # noqa: E402
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+# The depths at which recall is printed, to show how far down the must cards are ranked.
+DEPTHS = (1, 3, 4, 5, 10)
 # The benchmark's reviews, labelled by three people independently (the first is the benchmark).
 LABELLERS = {
     "first": "retrieval.jsonl",
@@ -60,6 +66,7 @@ def bench_backend(
 
     queries = next(iter(query_sets.values()))
     scores = evaluate(hybrid, queries)
+    depth = recall_by_depth(hybrid, queries)
     plain = evaluate(similarity_only, queries)
     routes = evaluate(routes_only, queries)
     per_labeller = {
@@ -79,9 +86,20 @@ def bench_backend(
         "similarity_only": plain,
         "routes_only": routes,
         "per_labeller": per_labeller,
+        "depth": depth,
         "median_ms": statistics.median(timings),
         "p99_ms": percentile(timings, 0.99),
         "retrievals": len(timings),
+    }
+
+
+def recall_by_depth(ranker: Callable[[str], list[str]], queries: list) -> dict[int, float]:
+    """Recall of the must cards within the top k, for k up to 10: how deep they sit, and so
+    what a re-ranker (or an LLM choosing among the top ten) could reach at most."""
+    ranked = [(query, ranker(query.text)) for query in queries]
+    return {
+        k: statistics.fmean(recall_at(cards, query.relevant, k) for query, cards in ranked)
+        for k in DEPTHS
     }
 
 
@@ -168,6 +186,10 @@ def main() -> None:
         f"{b} {results[b]['routes_only']['all'].recall_at_3:.2f}" for b in args.backends
     )
     print(f"(routes and similarity, without the learned reader: recall@3 {unread})")
+    for backend in args.backends:
+        depth = results[backend]["depth"]
+        curve = ", ".join(f"@{k} {depth[k]:.2f}" for k in DEPTHS)
+        print(f"(how deep the must cards sit, {backend}: recall {curve})")
     if len(labels) > 1:
         print_labellers(labels, results)
     print()
