@@ -13,7 +13,7 @@ import secrets
 import sqlite3
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -239,6 +239,21 @@ class Storage:
         async with _storage_errors("read unfinished messages"):
             rows = await db.execute_fetchall("SELECT payload FROM inbox ORDER BY update_id")
         return [row[0] for row in rows]
+
+    async def claim_abandoned(self, lease_seconds: float) -> list[str]:
+        """Updates held for longer than ``lease_seconds`` (the process handling them is gone),
+        oldest first, each claimed for this process by starting its lease anew. One statement:
+        of replicas sweeping at the same moment, one gets each update."""
+        now = datetime.now(UTC)
+        cutoff = (now - timedelta(seconds=lease_seconds)).isoformat()
+        db = await self._present()
+        async with _storage_errors("read unfinished messages"):
+            rows = await db.execute_fetchall(
+                "UPDATE inbox SET received_at = ? WHERE received_at < ? "
+                "RETURNING update_id, payload",
+                (now.isoformat(), cutoff),
+            )
+        return [payload for _, payload in sorted(rows)]
 
     async def forget(self, user_id: int) -> None:
         """Everything stored about the user, in one transaction."""

@@ -20,7 +20,7 @@ from bot.errors import CoachError, MissingTokenError
 from bot.storage.database import Storage
 from bot.telegram.access import AllowlistMiddleware, RateLimiter, RateLimitMiddleware
 from bot.telegram.handlers import build_router
-from bot.telegram.inbox import Inbox
+from bot.telegram.inbox import REPLICA_LEASE_SECONDS, Inbox
 from bot.telegram.joiner import ReviewJoiner
 from bot.telegram.render import plain
 from bot.telegram.session import build_session
@@ -71,8 +71,10 @@ def build_dispatcher(
     allowed_users: Iterable[int] = (),
     limiter: RateLimiter | None = None,
     fsm_storage: BaseStorage | None = None,
+    replica_lease: float | None = None,
 ) -> Dispatcher:
-    """Dependencies reach handlers as workflow data; routers are made for this dispatcher."""
+    """Dependencies reach handlers as workflow data; routers are made for this dispatcher.
+    ``replica_lease``: set when replicas share the database (webhooks), see bot.telegram.inbox."""
     workload = Workload()
     dispatcher = Dispatcher(
         storage=fsm_storage or MemoryStorage(),
@@ -83,9 +85,10 @@ def build_dispatcher(
     )
     dispatcher.update.outer_middleware(workload)
     dispatcher.update.outer_middleware(AllowlistMiddleware(allowed_users))
-    inbox = Inbox(desk.storage)
+    inbox = Inbox(desk.storage, replica_lease)
     dispatcher.update.outer_middleware(inbox)
     dispatcher.startup.register(inbox.redeliver)
+    dispatcher.shutdown.register(inbox.stop)
     dispatcher.startup.register(_start_compiling_matchers)
     rate_limit = RateLimitMiddleware(limiter or RateLimiter(per_minute=10, per_day=200))
     dispatcher.message.middleware(rate_limit)
@@ -149,7 +152,7 @@ async def set_commands(bot: Bot, texts: Texts) -> None:
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, engine: CoachEngine
+    settings: Settings, engine: CoachEngine, *, replica_lease: float | None = None
 ) -> AsyncIterator[tuple[Bot, Dispatcher]]:
     """The bot, its dispatcher and its database, closed again on the way out."""
     token = settings.telegram.bot_token
@@ -168,6 +171,7 @@ async def running_bot(
             allowed_users=coach.allowed_users,
             limiter=RateLimiter(per_minute=coach.rate_per_minute, per_day=coach.rate_per_day),
             fsm_storage=fsm_storage,
+            replica_lease=replica_lease,
         )
         await set_commands(bot, texts)
         yield bot, dispatcher
@@ -194,7 +198,11 @@ async def run_webhook(settings: Settings, engine: CoachEngine, url: str, listen:
     host, _, port = listen.rpartition(":")
     secret = settings.telegram.webhook_secret
     secret_token = secret.get_secret_value() if secret else None
-    async with running_bot(settings, engine) as (bot, dispatcher):
+    # Replicas may share the database: held updates are taken over only past their lease.
+    async with running_bot(settings, engine, replica_lease=REPLICA_LEASE_SECONDS) as (
+        bot,
+        dispatcher,
+    ):
         application = web.Application()
         handler = SimpleRequestHandler(dispatcher, bot, secret_token=secret_token)
         handler.register(application, path=urlsplit(url).path or "/")

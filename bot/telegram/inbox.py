@@ -1,9 +1,15 @@
 """Nothing in flight is lost: each message or button press is kept in the database until it has
-been answered, and what a crash or a restart left unanswered is handled again on start.
+been answered, and what a crash or a restart left unanswered is handled again.
 
 Telegram considers an update delivered as soon as the next poll begins, which aiogram starts
-while handlers are still running; without this, a restart during a slow LLM draft would drop
-the review silently.
+while handlers are still running (and a webhook call is answered before its update is handled);
+without this, a restart during a slow LLM draft would drop the review silently.
+
+Long polling has one process per bot (Telegram refuses a second poller), so whatever is held at
+start was left by the last run, and is handled again at once. Webhook replicas share the
+database: what is held may be in the hands of a replica that is alive and drafting, so an update
+is taken over only when it has been held past a lease no draft outlasts, by whichever replica
+sweeps first.
 """
 
 from __future__ import annotations
@@ -34,12 +40,22 @@ logger = logging.getLogger(__name__)
 # dropped (and the user told) rather than tried on every start forever.
 MAX_ATTEMPTS = 2
 
+# With replicas: how long an update may be held before another replica takes it over. Far
+# beyond any draft (the LLM's whole budget, COACH_LLM_TIMEOUT, is 30 s by default, and flood
+# control waits are seconds): an update taken over while still being drafted is answered twice.
+REPLICA_LEASE_SECONDS = 300.0
+
 
 class Inbox(BaseMiddleware):
-    def __init__(self, storage: Storage) -> None:
+    """``lease_seconds``: None for the only process of a bot (long polling); for replicas, the
+    lease after which a held update is taken to be abandoned."""
+
+    def __init__(self, storage: Storage, lease_seconds: float | None = None) -> None:
         self.storage = storage
+        self.lease_seconds = lease_seconds
         self._redelivered: set[int] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._sweeping: asyncio.Task[None] | None = None
 
     async def __call__(
         self,
@@ -74,11 +90,31 @@ class Inbox(BaseMiddleware):
             await self.storage.release(update_id)
 
     async def redeliver(self, bot: Bot, dispatcher: Dispatcher) -> None:
-        """At start: handle again what the last run left unanswered (in the background, so the
-        bot starts polling at once)."""
-        for payload in await self.storage.held():
+        """At start: handle again what was left unanswered (in the background, so the bot
+        starts at once). The only process: everything held. A replica: what has been held past
+        the lease, now and then every quarter of it."""
+        if self.lease_seconds is None:
+            self._feed(bot, dispatcher, await self.storage.held())
+        else:
+            self._sweeping = asyncio.create_task(self._sweep(bot, dispatcher, self.lease_seconds))
+
+    async def stop(self) -> None:
+        """At shutdown: no more sweeps."""
+        if self._sweeping is not None:
+            self._sweeping.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._sweeping
+
+    async def _sweep(self, bot: Bot, dispatcher: Dispatcher, lease_seconds: float) -> None:
+        while True:
+            with suppress(StorageError):  # logged by the storage; the next sweep tries again
+                self._feed(bot, dispatcher, await self.storage.claim_abandoned(lease_seconds))
+            await asyncio.sleep(lease_seconds / 4)
+
+    def _feed(self, bot: Bot, dispatcher: Dispatcher, payloads: list[str]) -> None:
+        for payload in payloads:
             update = Update.model_validate_json(payload, context={"bot": bot})
-            logger.info("update %s: answering what the last run left unanswered", update.update_id)
+            logger.info("update %s: answering what was left unanswered", update.update_id)
             self._redelivered.add(update.update_id)
             task = asyncio.create_task(dispatcher.feed_update(bot, update, redelivery=True))
             self._tasks.add(task)

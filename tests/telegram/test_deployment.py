@@ -4,6 +4,7 @@ replicas, and the database the bot keeps."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 
 import aiohttp
@@ -11,7 +12,8 @@ import fakeredis
 from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.config import load_settings
-from bot.telegram.app import build_fsm_storage, run_webhook
+from bot.storage.database import Storage
+from bot.telegram.app import DATABASE_FILE, build_fsm_storage, run_webhook
 from tests.telegram.conftest import BotProcess
 
 SECRET = "webhook-secret-for-tests"
@@ -93,3 +95,47 @@ async def test_with_redis_a_conversation_continues_on_another_replica(
 def test_redis_is_used_only_when_configured():
     assert type(build_fsm_storage(None)).__name__ == "MemoryStorage"
     assert isinstance(build_fsm_storage("redis://127.0.0.1:1/0"), RedisStorage)
+
+
+async def hold_as_another_replica(isolated_env, text: str, update_id: int) -> None:
+    """What a replica's inbox writes when an update reaches it, before it drafts."""
+    storage = await Storage.open(isolated_env / DATABASE_FILE)
+    try:
+        await storage.hold(update_id, 42, json.dumps(update(text, update_id)))
+    finally:
+        await storage.close()
+
+
+async def test_a_replica_leaves_alone_what_another_is_drafting_and_takes_over_when_abandoned(
+    telegram, engine, isolated_env
+):
+    # Another replica took this review a moment ago and is drafting it (or has crashed).
+    await hold_as_another_replica(isolated_env, "The parcel came broken, nobody answers.", 7)
+    lease = 1.0
+    replica = BotProcess(telegram, engine, isolated_env, replica_lease=lease)
+    await replica.start()
+    try:
+        await asyncio.sleep(lease * 0.6)  # it sweeps every quarter of the lease meanwhile
+        assert telegram.sent == [], "a review another replica may still be drafting was answered"
+        (draft,) = await telegram.wait_for_messages(1)  # the lease ran out: it was abandoned
+        assert "<pre>" in draft["text"]
+        await asyncio.sleep(lease)  # later sweeps find nothing: it was answered and released
+        assert len(telegram.sent) == 1
+    finally:
+        await replica.stop()
+
+
+async def test_of_two_replicas_sweeping_at_once_only_one_answers_an_abandoned_review(
+    telegram, engine, isolated_env
+):
+    await hold_as_another_replica(isolated_env, "Wrong size sent twice, I want my money back.", 8)
+    lease = 0.4
+    await asyncio.sleep(lease)  # abandoned before either replica starts
+    replicas = [BotProcess(telegram, engine, isolated_env, replica_lease=lease) for _ in range(2)]
+    await asyncio.gather(*(replica.start() for replica in replicas))
+    try:
+        await telegram.wait_for_messages(1)
+        await asyncio.sleep(lease * 2)
+        assert len(telegram.sent) == 1, "an abandoned review was answered by both replicas"
+    finally:
+        await asyncio.gather(*(replica.stop() for replica in replicas))
