@@ -4,8 +4,10 @@ replicas, and the database the bot keeps."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
+from typing import TYPE_CHECKING
 
 import aiohttp
 import fakeredis
@@ -15,6 +17,9 @@ from bot.config import load_settings
 from bot.storage.database import Storage
 from bot.telegram.app import DATABASE_FILE, build_fsm_storage, run_webhook
 from tests.telegram.conftest import BotProcess
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 SECRET = "webhook-secret-for-tests"
 
@@ -106,23 +111,34 @@ async def hold_as_another_replica(isolated_env, text: str, update_id: int) -> No
         await storage.close()
 
 
+@contextlib.asynccontextmanager
+async def replicas(
+    telegram, engine, isolated_env, lease: float, count: int = 1
+) -> AsyncIterator[list[BotProcess]]:
+    """``count`` bot processes sharing one database, as webhook replicas do."""
+    started = [
+        BotProcess(telegram, engine, isolated_env, replica_lease=lease) for _ in range(count)
+    ]
+    await asyncio.gather(*(replica.start() for replica in started))
+    try:
+        yield started
+    finally:
+        await asyncio.gather(*(replica.stop() for replica in started))
+
+
 async def test_a_replica_leaves_alone_what_another_is_drafting_and_takes_over_when_abandoned(
     telegram, engine, isolated_env
 ):
     # Another replica took this review a moment ago and is drafting it (or has crashed).
     await hold_as_another_replica(isolated_env, "The parcel came broken, nobody answers.", 7)
     lease = 1.0
-    replica = BotProcess(telegram, engine, isolated_env, replica_lease=lease)
-    await replica.start()
-    try:
+    async with replicas(telegram, engine, isolated_env, lease):
         await asyncio.sleep(lease * 0.6)  # it sweeps every quarter of the lease meanwhile
         assert telegram.sent == [], "a review another replica may still be drafting was answered"
         (draft,) = await telegram.wait_for_messages(1)  # the lease ran out: it was abandoned
         assert "<pre>" in draft["text"]
         await asyncio.sleep(lease)  # later sweeps find nothing: it was answered and released
         assert len(telegram.sent) == 1
-    finally:
-        await replica.stop()
 
 
 async def test_of_two_replicas_sweeping_at_once_only_one_answers_an_abandoned_review(
@@ -131,11 +147,7 @@ async def test_of_two_replicas_sweeping_at_once_only_one_answers_an_abandoned_re
     await hold_as_another_replica(isolated_env, "Wrong size sent twice, I want my money back.", 8)
     lease = 0.4
     await asyncio.sleep(lease)  # abandoned before either replica starts
-    replicas = [BotProcess(telegram, engine, isolated_env, replica_lease=lease) for _ in range(2)]
-    await asyncio.gather(*(replica.start() for replica in replicas))
-    try:
+    async with replicas(telegram, engine, isolated_env, lease, count=2):
         await telegram.wait_for_messages(1)
         await asyncio.sleep(lease * 2)
         assert len(telegram.sent) == 1, "an abandoned review was answered by both replicas"
-    finally:
-        await asyncio.gather(*(replica.stop() for replica in replicas))
