@@ -67,18 +67,10 @@ def card_ranker(
     knowledge: KnowledgeBase, packs: LanguagePacks, k: int = 10
 ) -> Callable[[str], list[str]]:
     """review text -> the ids of its ``k`` best cards, read and retrieved as a draft does."""
+    from bot.engine.service import search_cards  # noqa: PLC0415
     from bot.engine.understand import understand  # noqa: PLC0415
 
     def ranked(text: str) -> list[str]:
-        review = understand(text, packs)
-        found = knowledge.retrieve_cards(
-            text,
-            k,
-            aspects=review.aspects,
-            flags=review.flags,
-            situations=review.situations,
-            language=review.language,
-        )
-        return [scored.card.id for scored in found]
+        return [scored.card.id for scored in search_cards(knowledge, understand(text, packs), k)]
 
     return ranked

@@ -111,6 +111,21 @@ class PerLoopLock:
         return self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
 
+def search_cards(
+    knowledge: KnowledgeBase, review: Review, k: int = RETRIEVED_CARDS
+) -> list[ScoredCard]:
+    """The review's ``k`` best cards, by its text and everything understood of it: the one
+    place that hands a review's reading to retrieval (drafts, benchmarks and tests alike)."""
+    return knowledge.retrieve_cards(
+        review.text,
+        k,
+        aspects=review.aspects,
+        flags=review.flags,
+        situations=review.situations,
+        language=review.language,
+    )
+
+
 class CoachEngine:
     def __init__(
         self, knowledge: KnowledgeBase, packs: LanguagePacks, drafter: LLMDrafter | None = None
@@ -173,15 +188,7 @@ class CoachEngine:
         return review, await self.retrieve(review)  # in a thread: no need to hold the turn
 
     async def retrieve(self, review: Review) -> list[Card]:
-        search = partial(
-            self.knowledge.retrieve_cards,
-            review.text,
-            RETRIEVED_CARDS,
-            aspects=review.aspects,
-            flags=review.flags,
-            situations=review.situations,
-            language=review.language,
-        )
+        search = partial(search_cards, self.knowledge, review)
         try:
             # A model or a network call blocks: a worker thread keeps the event loop free. Hash
             # embeddings take half a millisecond of Python, which a thread would only slow down
