@@ -25,7 +25,7 @@ from bench.common import LABELS, card_ranker, dev_reviews, percentile, read_json
 from bot.engine.language_pack import LanguagePacks  # noqa: E402
 from knowledge.cards import LANGUAGES  # noqa: E402
 from knowledge.embeddings import make_embedder  # noqa: E402
-from knowledge.evaluation import evaluate, labelled_queries, recall_at  # noqa: E402
+from knowledge.evaluation import LabelledQuery, evaluate, labelled_queries, recall_at  # noqa: E402
 from knowledge.retrieval import open_knowledge_base  # noqa: E402
 
 if TYPE_CHECKING:
@@ -42,7 +42,11 @@ LABELLERS = {
 
 
 def bench_backend(
-    backend: str, query_sets: dict[str, list], all_texts: list[str], workdir: Path
+    backend: str,
+    query_sets: dict[str, list],
+    all_texts: list[str],
+    workdir: Path,
+    gists: list[LabelledQuery] | None = None,
 ) -> dict:
     """Quality on each labelled query set (the first is the one asked for), and speed."""
     knowledge = open_knowledge_base(workdir / backend, make_embedder(backend))  # type: ignore[arg-type]
@@ -73,6 +77,7 @@ def bench_backend(
         name: (evaluate(hybrid, rows)["all"], evaluate(routes_only, rows)["all"])
         for name, rows in query_sets.items()
     }
+    gist = evaluate(hybrid, gists)["all"] if gists else None
     for text in all_texts[:20]:  # warm-up
         hybrid(text)
     timings = []
@@ -87,6 +92,7 @@ def bench_backend(
         "routes_only": routes,
         "per_labeller": per_labeller,
         "depth": depth,
+        "gist": gist,
         "median_ms": statistics.median(timings),
         "p99_ms": percentile(timings, 0.99),
         "retrievals": len(timings),
@@ -101,6 +107,17 @@ def recall_by_depth(ranker: Callable[[str], list[str]], queries: list) -> dict[i
         k: statistics.fmean(recall_at(cards, query.relevant, k) for query, cards in ranked)
         for k in DEPTHS
     }
+
+
+def person_gists(labels: dict[str, list[dict]]) -> list[LabelledQuery]:
+    """The third labeller's one-line English summary of each review, in place of the review,
+    against the first labeller's must cards: what the ranking does when the reading is a
+    person's, so what is left to gain from reading alone."""
+    notes = {row["id"]: row["note"] for row in labels["third"]}
+    return [
+        LabelledQuery(row["id"], row["lang"], notes[row["id"]], tuple(row["must"]))
+        for row in labels["first"]
+    ]
 
 
 def agreement(reader: list[dict], truth: list[dict]) -> float:
@@ -157,9 +174,10 @@ def main() -> None:
     query_sets = {name: labelled_queries(rows, reviews) for name, rows in labels.items()}
     queries = next(iter(query_sets.values()))
     all_texts = [row["text"] for row in reviews.values()]
+    gists = person_gists(labels) if "third" in labels else None
     with tempfile.TemporaryDirectory() as workdir:
         results = {
-            backend: bench_backend(backend, query_sets, all_texts, Path(workdir))
+            backend: bench_backend(backend, query_sets, all_texts, Path(workdir), gists)
             for backend in args.backends
         }
 
@@ -190,6 +208,9 @@ def main() -> None:
         depth = results[backend]["depth"]
         curve = ", ".join(f"@{k} {depth[k]:.2f}" for k in DEPTHS)
         print(f"(how deep the must cards sit, {backend}: recall {curve})")
+    if gists:
+        read = ", ".join(f"{b} {results[b]['gist'].recall_at_3:.2f}" for b in args.backends)
+        print(f"(a person's one-line summary in place of the review, third labeller: {read})")
     if len(labels) > 1:
         print_labellers(labels, results)
     print()

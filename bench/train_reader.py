@@ -10,11 +10,16 @@ labellers it never saw.
 --validate trains without the tuning set and prints the tuning set's recall@3 with the routes
 alone and with the reader at several weights: how READER_WEIGHT and the settings below were
 chosen (on the tuning set's two labellers, whom that model never learned from).
+
+--curve does the same with the reader trained on growing shares of the training reviews: how
+much more labelled data would help (README, "how far labelling can take it").
 """
 
 from __future__ import annotations
 
 import argparse
+import random
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -40,7 +45,7 @@ from knowledge.reader import (  # noqa: E402
     named_vector,
     understood_features,
 )
-from knowledge.retrieval import open_knowledge_base, query_text  # noqa: E402
+from knowledge.retrieval import READER_WEIGHT, open_knowledge_base, query_text  # noqa: E402
 
 if TYPE_CHECKING:
     from knowledge.embeddings import TextEmbedder
@@ -58,6 +63,10 @@ TRAINING = (
 # chosen with --validate (0.3 and 3.0 led on the tuning set among 0.3/1/3 x 1/3).
 STRENGTH = 0.3
 VECTOR_SCALE = 3.0
+# --curve: the shares of the training reviews tried, and how many random draws each is averaged
+# over (one at the whole set, which has only one draw).
+CURVE_SHARES = (0.125, 0.25, 0.5, 0.75, 1.0)
+CURVE_DRAWS = 3
 # A card needs this many reviews that insist on it before it gets a model of its own; below
 # that it gets only its (smoothed) share of them as a constant.
 FEWEST_POSITIVES = 2
@@ -142,14 +151,41 @@ def validate(backend: str, workdir: Path) -> None:
         print(f"| {weight} | {score.recall_at_3:.3f} | {score.mrr:.3f} |")
 
 
+def learning_curve(backend: str, workdir: Path) -> None:
+    """Held-out recall@3 on the tuning set as the reader learns from more training reviews."""
+    rows = training_rows(tuple(name for name in TRAINING if name != TUNING))
+    review_ids = sorted({row["id"] for row in rows})
+    knowledge = open_knowledge_base(workdir, make_embedder(backend), with_reader=False)  # type: ignore[arg-type]
+    queries = labelled_queries(read_jsonl(LABELS / TUNING), dev_reviews())
+    ranked = card_ranker(knowledge, LanguagePacks())
+
+    print(f"tuning set ({len(queries)} reviews), reader weight {READER_WEIGHT}: recall@3")
+    print(f"routes alone: {evaluate(ranked, queries)['all'].recall_at_3:.3f}")
+    print("| training reviews | recall@3 |")
+    print("|---|---|")
+    knowledge.reader_weight = READER_WEIGHT
+    for share in CURVE_SHARES:
+        count = int(len(review_ids) * share)
+        draws = CURVE_DRAWS if count < len(review_ids) else 1
+        recalls = []
+        for seed in range(draws):
+            # Both labellings of a drawn review go in together, as in the full training.
+            drawn = set(random.Random(seed).sample(review_ids, count))
+            knowledge.reader = train([row for row in rows if row["id"] in drawn], backend)
+            recalls.append(evaluate(ranked, queries)["all"].recall_at_3)
+        print(f"| {count} | {statistics.fmean(recalls):.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", default="hash", choices=["hash", "e5"])
-    parser.add_argument("--validate", action="store_true")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--validate", action="store_true")
+    mode.add_argument("--curve", action="store_true")
     args = parser.parse_args()
-    if args.validate:
+    if args.validate or args.curve:
         with tempfile.TemporaryDirectory() as workdir:
-            validate(args.backend, Path(workdir))
+            (validate if args.validate else learning_curve)(args.backend, Path(workdir))
         return
     rows = training_rows(TRAINING)
     reader = train(rows, args.backend)
