@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.common import build_engine, dev_reviews, percentile  # noqa: E402
-from bot.engine.service import CoachEngine, ReplyPiece  # noqa: E402
+from bot.engine.service import LLM_SHORTLIST, CoachEngine, ReplyPiece  # noqa: E402
 from bot.llm.drafter import LLMDrafter, build_chat_model  # noqa: E402
 from tests.fake_openai import FakeOpenAI, ServerThread  # noqa: E402
 
@@ -137,7 +137,7 @@ def main() -> None:
     print("|---|---|")
     print(f"| LLM calls per draft | {calls / len(texts):.2f} |")
     print(
-        f"| prompt for a {len(long_review)}-character review with 4 cards | "
+        f"| prompt for a {len(long_review)}-character review with its {LLM_SHORTLIST} shortlisted cards | "
         f"{prompt_chars // 4} tokens ({prompt_chars} characters / 4) |"
     )
     print(

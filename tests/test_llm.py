@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -12,6 +13,7 @@ import pytest
 from bot.cli import run
 from bot.engine.models import SellerProfile
 from bot.engine.service import CoachEngine, ReplyPiece
+from bot.engine.understand import understand
 from bot.llm.drafter import LLMDrafter, build_chat_model
 from knowledge.data import read_yaml
 from tests.fake_openai import FakeOpenAI, ServerThread
@@ -97,6 +99,18 @@ def test_a_good_answer_is_shown_as_the_llm_draft(engine, fake):
     ]
     assert all(note.article.endswith(".txt") for note in result.coaching)
     assert result.notes == []
+
+
+def test_the_model_chooses_from_the_offline_drafts_four_cards_and_four_more(engine, fake):
+    # Must cards sit within the first eight more often than within the first four (README):
+    # the model is given the longer list, still led by the cards the offline draft uses.
+    fake.answer(GOOD)
+    draft(llm_engine(engine, fake))
+    prompt = fake.requests[0]["messages"][-1]["content"]
+    listed = re.findall(r"^- ([a-z0-9-]+): ", prompt, flags=re.MULTILINE)
+    offline_four = settle(engine, engine.retrieve(understand(REVIEW, engine.packs)))
+    assert len(set(listed)) == len(listed) == 8
+    assert listed[:4] == [card.id for card in offline_four]
 
 
 BLAMING = {**GOOD, "public_reply": "You obviously dropped it. " + GOOD["public_reply"]}
