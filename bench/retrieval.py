@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 # The depths at which recall is printed, to show how far down the must cards are ranked.
-DEPTHS = (1, 3, 4, 5, 10)
+DEPTHS = (1, 3, 4, 5, 8, 10)
 # The benchmark's reviews, labelled by three people independently (the first is the benchmark).
 LABELLERS = {
     "first": "retrieval.jsonl",

@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 RETRIEVED_CARDS = 4
 # A language model is handed a longer shortlist to choose from, because choosing is what it adds:
 # the cards a coach insists on are within the first four for 0.56 of the benchmark's reviews and
-# within the first eight for 0.67 (README, "How far more labelling ... would take it").
+# within the first eight for 0.67 (README, "Retrieval quality": how deep the must cards sit).
 LLM_SHORTLIST = 8
 # Fresh compositions tried when the guard rejects one; the phrasing data is tested to pass, so
 # this only matters for a seller's unusual sign-off or shop name.
