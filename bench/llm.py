@@ -137,8 +137,8 @@ def main() -> None:
     print("|---|---|")
     print(f"| LLM calls per draft | {calls / len(texts):.2f} |")
     print(
-        f"| prompt for a {len(long_review)}-character review with its {LLM_SHORTLIST} shortlisted cards | "
-        f"{prompt_chars // 4} tokens ({prompt_chars} characters / 4) |"
+        f"| prompt for a {len(long_review)}-character review with its {LLM_SHORTLIST} "
+        f"shortlisted cards | {prompt_chars // 4} tokens ({prompt_chars} characters / 4) |"
     )
     print(
         f"| our overhead per draft (total minus model latency), median / p99 | "
