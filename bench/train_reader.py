@@ -12,7 +12,8 @@ alone and with the reader at several weights: how READER_WEIGHT and the settings
 chosen (on the tuning set's two labellers, whom that model never learned from).
 
 --curve does the same with the reader trained on growing shares of the training reviews: how
-much more labelled data would help (README, "how far labelling can take it").
+much more labelled data would help (README, "How far more labelling, or a better reading,
+would take it").
 """
 
 from __future__ import annotations
