@@ -49,7 +49,11 @@ from knowledge.reader import (  # noqa: E402
 from knowledge.retrieval import READER_WEIGHT, open_knowledge_base, query_text  # noqa: E402
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from knowledge.embeddings import TextEmbedder
+    from knowledge.evaluation import LabelledQuery
+    from knowledge.retrieval import KnowledgeBase
 
 # --validate leaves the tuning set out of training and scores the reader on it.
 TUNING = "retrieval_tuning.jsonl"
@@ -134,14 +138,22 @@ def training_rows(names: tuple[str, ...]) -> list[dict]:
     return rows
 
 
+def held_out(
+    backend: str, workdir: Path
+) -> tuple[list[dict], KnowledgeBase, list[LabelledQuery], Callable[[str], list[str]]]:
+    """For scoring a reader on the tuning set's labellers, whom it never learns from: the
+    training rows without them, a knowledge base with no reader yet, the tuning set's queries,
+    and the ranking to score them with."""
+    rows = training_rows(tuple(name for name in TRAINING if name != TUNING))
+    knowledge = open_knowledge_base(workdir, make_embedder(backend), with_reader=False)  # type: ignore[arg-type]
+    queries = labelled_queries(read_jsonl(LABELS / TUNING), dev_reviews())
+    return rows, knowledge, queries, card_ranker(knowledge, LanguagePacks())
+
+
 def validate(backend: str, workdir: Path) -> None:
     """Train without the tuning set; score the tuning set at several reader weights."""
-    reader = train(training_rows(tuple(name for name in TRAINING if name != TUNING)), backend)
-    knowledge = open_knowledge_base(workdir, make_embedder(backend), with_reader=False)  # type: ignore[arg-type]
-    packs = LanguagePacks()
-    queries = labelled_queries(read_jsonl(LABELS / TUNING), dev_reviews())
-
-    ranked = card_ranker(knowledge, packs)
+    rows, knowledge, queries, ranked = held_out(backend, workdir)
+    reader = train(rows, backend)
 
     print(f"tuning set ({len(queries)} reviews), reader trained without it: recall@3")
     print("| reader weight | recall@3 | MRR |")
@@ -154,11 +166,8 @@ def validate(backend: str, workdir: Path) -> None:
 
 def learning_curve(backend: str, workdir: Path) -> None:
     """Held-out recall@3 on the tuning set as the reader learns from more training reviews."""
-    rows = training_rows(tuple(name for name in TRAINING if name != TUNING))
+    rows, knowledge, queries, ranked = held_out(backend, workdir)
     review_ids = sorted({row["id"] for row in rows})
-    knowledge = open_knowledge_base(workdir, make_embedder(backend), with_reader=False)  # type: ignore[arg-type]
-    queries = labelled_queries(read_jsonl(LABELS / TUNING), dev_reviews())
-    ranked = card_ranker(knowledge, LanguagePacks())
 
     print(f"tuning set ({len(queries)} reviews), reader weight {READER_WEIGHT}: recall@3")
     print(f"routes alone: {evaluate(ranked, queries)['all'].recall_at_3:.3f}")
